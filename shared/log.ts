@@ -1,0 +1,46 @@
+/**
+ * One line per event on stderr, prefixed with the script's name:
+ * `[tcp/server] 127.0.0.1:51234 reset the connection`. Stdout stays for the protocol's own
+ * output (a server's `listening on ...` line, a client's replies). Colour only when stderr is a
+ * terminal and `NO_COLOR` is unset; `styleText` comes from `node:util` (JSR's `@std/fmt` is not
+ * reachable from our machines).
+ *
+ * @example
+ * ```ts
+ * import { createLog } from "./log.ts";
+ * const log = createLog("udp/server");
+ * log.info("listening");
+ * ```
+ * @module
+ */
+import { styleText } from "node:util";
+
+export interface Log {
+  /** An ordinary event: a peer connected or left. */
+  info(message: string): void;
+  /** Something went wrong with one peer or one message; the script goes on. */
+  warn(message: string): void;
+  /** The script is about to stop because of this. */
+  error(message: string): void;
+}
+
+const encoder = new TextEncoder();
+
+export function createLog(name: string): Log {
+  const colour = Deno.stderr.isTerminal() && !Deno.noColor;
+  const paint = (format: Parameters<typeof styleText>[0], text: string) =>
+    colour ? styleText(format, text, { validateStream: false }) : text;
+  const write = (text: string) => {
+    try {
+      Deno.stderr.writeSync(encoder.encode(text + "\n"));
+    } catch {
+      // stderr closed: nowhere left to report, and no reason to stop serving
+    }
+  };
+  const prefix = paint("dim", `[${name}]`);
+  return {
+    info: (message) => write(`${prefix} ${message}`),
+    warn: (message) => write(`${prefix} ${paint("yellow", message)}`),
+    error: (message) => write(`${prefix} ${paint("red", `error: ${message}`)}`),
+  };
+}

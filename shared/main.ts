@@ -1,0 +1,84 @@
+/**
+ * The frame around each script's story: parse the flags, answer `--help`, make sure the
+ * network is allowed, run the body, and turn any failure into one line on stderr and a
+ * non-zero exit (2 for a bad flag, 1 for everything else) instead of a stack trace.
+ * Ctrl-C and SIGTERM run the closers a script registered with `onShutdown`, then exit 0.
+ *
+ * @example
+ * ```ts
+ * import { runMain } from "./main.ts";
+ * runMain({ script: "udp/server.ts", role: "server" }, "Upper-cases datagrams.", (options) => {
+ *   console.log(options.port);
+ * });
+ * ```
+ * @module
+ */
+import { formatHostPort } from "./address.ts";
+import { describeFailure, UsageError } from "./errors.ts";
+import { createLog, type Log } from "./log.ts";
+import { type Options, parseOptions, type ScriptSpec, usage } from "./options.ts";
+
+/** What the body of a script receives. */
+export interface Context {
+  options: Options;
+  log: Log;
+}
+
+/** Runs a script's body inside the shared frame; never returns: it ends the process. */
+export async function runMain(
+  spec: ScriptSpec,
+  summary: string,
+  body: (context: Context) => Promise<void> | void,
+): Promise<never> {
+  const log = createLog(spec.script.replace(/\.ts$/, ""));
+  let target = { host: "", port: 0 };
+  try {
+    const options = parseOptions(spec, Deno.args);
+    if (options.help) {
+      console.log(usage(spec, summary));
+      Deno.exit(0);
+    }
+    target = options;
+    requireNetPermission(options);
+    await body({ options, log });
+    Deno.exit(0);
+  } catch (error) {
+    log.error(describeFailure(error, target, spec.script));
+    Deno.exit(error instanceof UsageError ? 2 : 1);
+  }
+}
+
+const closers: Array<() => void> = [];
+
+/**
+ * Registers what Ctrl-C (SIGINT) or SIGTERM must close: the tutorial's last line,
+ * `sock.close()`, which its `while True` loop never reaches. Then the script exits 0.
+ */
+export function onShutdown(close: () => void): void {
+  if (closers.length === 0) {
+    const shutdown = () => {
+      for (const closer of closers.splice(0)) {
+        try {
+          closer();
+        } catch {
+          // already closed: nothing left to release
+        }
+      }
+      Deno.exit(0);
+    };
+    Deno.addSignalListener("SIGINT", shutdown);
+    Deno.addSignalListener("SIGTERM", shutdown);
+  }
+  closers.push(close);
+}
+
+/**
+ * Fails early, with a hint, when the network is not allowed: without this, Deno would stop
+ * at the first socket call with a long message, or ask at a prompt in the middle of a session.
+ */
+function requireNetPermission(options: Options): void {
+  const host = options.port === 0 ? options.host : formatHostPort(options.host, options.port);
+  if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+    throw new Deno.errors.NotCapable(`net access to ${host}`);
+  }
+}

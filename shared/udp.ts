@@ -1,0 +1,122 @@
+/**
+ * The UDP machinery behind `udp/server.ts` and `udp/client.ts`: bind, receive every datagram
+ * up to the largest UDP payload, send replies that fit, and wait a bounded time for a reply.
+ * `Deno.listenDatagram` is behind the unstable `net` flag, which `deno.json` turns on.
+ *
+ * @example
+ * ```ts
+ * import { listenUdp, receiveDatagrams, sendDatagram } from "./udp.ts";
+ * import { createLog } from "./log.ts";
+ * const log = createLog("example");
+ * const socket = listenUdp({ host: "127.0.0.1", port: 0 });
+ * for await (const [data, address] of receiveDatagrams(socket, log)) {
+ *   await sendDatagram(socket, data, address, log);
+ * }
+ * ```
+ * @module
+ */
+import { formatAddress, isIpLiteral } from "./address.ts";
+import { describePeerError, isClosedSocket, type Target } from "./errors.ts";
+import type { Log } from "./log.ts";
+import { within } from "./timing.ts";
+
+/** The largest payload one IPv4 UDP datagram carries: 65,535 − 8 (UDP) − 20 (IP header). */
+export const MAX_DATAGRAM = 65_507;
+
+/** Binds a UDP socket and announces it on stdout: `listening on udp://127.0.0.1:5005`. */
+export function listenUdp(target: Target): Deno.DatagramConn {
+  const socket = Deno.listenDatagram({
+    hostname: target.host,
+    port: target.port,
+    transport: "udp",
+  });
+  console.log(`listening on udp://${formatAddress(socket.addr)}`);
+  return socket;
+}
+
+/** Opens a client socket on any free port, of the same family (IPv4/IPv6) as the server. */
+export function openUdpClient(server: Target): Deno.DatagramConn {
+  const hostname = server.host.includes(":") ? "::" : "0.0.0.0";
+  return Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
+}
+
+/**
+ * Yields each datagram with its sender until the socket is closed. A receive error (one bad
+ * datagram) is logged and skipped; the loop never ends because of a peer. The bytes yielded
+ * live in a reused buffer: use them before asking for the next datagram.
+ */
+export async function* receiveDatagrams(
+  socket: Deno.DatagramConn,
+  log: Log,
+): AsyncGenerator<[Uint8Array, Deno.NetAddr]> {
+  // One byte more than any datagram can carry, so nothing is ever cut short.
+  const buffer = new Uint8Array(65_536);
+  while (true) {
+    try {
+      const [data, address] = await socket.receive(buffer);
+      yield [data, address as Deno.NetAddr];
+    } catch (error) {
+      if (isClosedSocket(error)) return;
+      log.warn(`receive failed: ${describePeerError(error)}`);
+    }
+  }
+}
+
+/**
+ * Sends `data` to `address`, or logs why not: a reply larger than one datagram is dropped
+ * whole rather than cut, and a send error concerns only that peer.
+ */
+export async function sendDatagram(
+  socket: Deno.DatagramConn,
+  data: Uint8Array,
+  address: Deno.NetAddr,
+  log: Log,
+): Promise<boolean> {
+  const peer = formatAddress(address);
+  if (data.length > MAX_DATAGRAM) {
+    log.warn(`${peer}: reply of ${data.length} bytes does not fit in a datagram; not sent`);
+    return false;
+  }
+  try {
+    await socket.send(data, address);
+    return true;
+  } catch (error) {
+    if (isClosedSocket(error)) throw error;
+    log.warn(`${peer}: ${describePeerError(error)}`);
+    return false;
+  }
+}
+
+/**
+ * Waits for replies from one server. A wait that times out leaves its receive running, and
+ * the next wait picks it up, so a late reply is not lost in a receive nobody awaits.
+ */
+export interface ReplyReceiver {
+  /** The next datagram from `server`, or undefined after `timeoutMs` without one. */
+  next(timeoutMs: number): Promise<Uint8Array | undefined>;
+}
+
+export function receiveReplies(
+  socket: Deno.DatagramConn,
+  server: Target,
+  log: Log,
+): ReplyReceiver {
+  const buffer = new Uint8Array(65_536);
+  let receiving: Promise<[Uint8Array, Deno.Addr]> | undefined;
+  const fromServer = (address: Deno.NetAddr) =>
+    address.port === server.port && (!isIpLiteral(server.host) || address.hostname === server.host);
+  return {
+    async next(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        receiving ??= socket.receive(buffer);
+        const received = await within(receiving, deadline - Date.now());
+        if (received === undefined) return undefined;
+        receiving = undefined;
+        const [data, address] = received;
+        if (fromServer(address as Deno.NetAddr)) return data.slice();
+        log.warn(`ignored a datagram from ${formatAddress(address as Deno.NetAddr)}`);
+      }
+    },
+  };
+}

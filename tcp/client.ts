@@ -1,0 +1,45 @@
+/**
+ * TCP client from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
+ * connect, then for each line: send it, print the server's reply.
+ *
+ *   deno run --allow-net tcp/client.ts [--host 127.0.0.1] [--port 5005]
+ *
+ * Type lines at the `->` prompt and end with Ctrl-D, or pipe them in:
+ *   printf 'hello\nworld\n' | deno run --allow-net tcp/client.ts
+ *
+ * @module
+ */
+// import socket
+import { writeAll } from "../shared/bytes.ts";
+import { upperCase } from "../shared/codec.ts";
+import { onShutdown, runMain } from "../shared/main.ts";
+import { input, print } from "../shared/stdio.ts";
+import { connectTcp, readReplies } from "../shared/tcp.ts";
+
+const summary = "TCP client: sends each line to the server and prints the reply.";
+
+runMain({ script: "tcp/client.ts", role: "client" }, summary, async ({ options }) => {
+  // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+  // sock.connect(('127.0.0.1', 5005))
+  const sock = await connectTcp(options);
+  onShutdown(() => sock.close());
+  const replies = readReplies(sock);
+
+  // while True:
+  //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
+  for await (const msg of input("->")) {
+    //   sock.send(msg.encode())  — the line as typed, without its newline, as in the tutorial
+    await writeAll(sock, msg);
+
+    //   data = sock.recv(1024)  — one recv may return part of a reply (TCP is a byte stream,
+    //                             not messages), so read until the whole reply is here: as many
+    //                             bytes as the upper-cased line has
+    const data = await replies.next(upperCase(msg).length);
+    if (data === null) throw new Error("the server closed the connection before replying");
+    //   print(data.decode())
+    await print(data);
+  }
+
+  // sock.close()
+  sock.close();
+});

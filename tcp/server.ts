@@ -1,0 +1,45 @@
+/**
+ * TCP server from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
+ * accept a connection, upper-case everything it sends, send it back, until the client closes.
+ * The tutorial serves one client and exits; this one serves every client at the same time and
+ * keeps running (`--once` gives the tutorial's behaviour).
+ *
+ *   deno run --allow-net tcp/server.ts [--host 127.0.0.1] [--port 5005] [--once]
+ *
+ * @module
+ */
+// import socket
+import { writeAll } from "../shared/bytes.ts";
+import { upperCaseStream } from "../shared/codec.ts";
+import { runMain } from "../shared/main.ts";
+import { listenTcp, receive, serveConnections } from "../shared/tcp.ts";
+
+const summary = "TCP server: sends everything each client sends back upper-cased.";
+
+runMain({ script: "tcp/server.ts", role: "server", once: true }, summary, async (context) => {
+  const { options, log } = context;
+  // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+  // sock.bind(('127.0.0.1', Port))
+  // sock.listen()  — Deno.listen does all three; fails if another program holds the port
+  const sock = listenTcp(options);
+
+  // con, addr = sock.accept()  — for every client, not just the first. Each connection runs on
+  // its own (not awaited), so a slow client never holds up the others. Ctrl-C closes them all
+  // and the listening socket: the tutorial's unreachable `sock.close()`.
+  await serveConnections(sock, { once: options.once, log }, async (con) => {
+    // TCP is a byte stream: a read may end inside a multibyte character, which is held back
+    // until its last bytes arrive, so it is upper-cased whole.
+    const upper = upperCaseStream();
+
+    // while True:
+    //     data = con.recv(1024).decode()
+    //     if not data: break  — the loop ends when the client closes its side
+    for await (const data of receive(con, upper)) {
+      //   capitalized = data.upper()
+      //   con.send(capitalized.encode())  — send, then read on: a client that does not read
+      //                                      slows only its own connection
+      await writeAll(con, upper.push(data));
+    }
+    await writeAll(con, upper.flush());
+  });
+});
