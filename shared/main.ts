@@ -40,6 +40,7 @@ export async function runMain(
     }
     target = options;
     requireNetPermission(options);
+    handleShutdownSignals();
     await body({ options, log });
     Deno.exit(0);
   } catch (error) {
@@ -55,21 +56,23 @@ const closers: Array<() => void> = [];
  * `sock.close()`, which its `while True` loop never reaches. Then the script exits 0.
  */
 export function onShutdown(close: () => void): void {
-  if (closers.length === 0) {
-    const shutdown = () => {
-      for (const closer of closers.splice(0)) {
-        try {
-          closer();
-        } catch {
-          // already closed: nothing left to release
-        }
-      }
-      Deno.exit(0);
-    };
-    Deno.addSignalListener("SIGINT", shutdown);
-    Deno.addSignalListener("SIGTERM", shutdown);
-  }
   closers.push(close);
+}
+
+/** Installed before a script's body runs, so a signal right after start-up also exits 0. */
+function handleShutdownSignals(): void {
+  const shutdown = () => {
+    for (const closer of closers.splice(0)) {
+      try {
+        closer();
+      } catch {
+        // already closed: nothing left to release
+      }
+    }
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", shutdown);
+  Deno.addSignalListener("SIGTERM", shutdown);
 }
 
 /**

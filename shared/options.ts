@@ -118,6 +118,12 @@ function parseArgsMessage(error: unknown): string {
   if (unknown) return `unknown option ${unknown[1]}`;
   const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
   if (missing) return `${missing[1]} needs a value`;
+  const ambiguous = message.match(/Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/);
+  if (ambiguous) {
+    return `${ambiguous[1]} needs a value (write ${
+      ambiguous[1]
+    }=VALUE for one that starts with "-")`;
+  }
   const positional = message.match(/Unexpected argument '([^']+)'/);
   if (positional) return `unexpected argument "${positional[1]}"`;
   return message.split("\n")[0];

@@ -65,6 +65,10 @@ export async function serveConnections(
       conn = await listener.accept();
     } catch (error) {
       if (isClosedSocket(error)) return;
+      if (error instanceof Deno.errors.NotConnected) {
+        log.info("a client reset its connection before it was accepted");
+        continue;
+      }
       log.warn(`accept failed: ${describePeerError(error)}; still listening`);
       // Out of file descriptors: give closing connections a moment before trying again.
       if (/too many open files/i.test(String(error))) await new Promise((r) => setTimeout(r, 100));

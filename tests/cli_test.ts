@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { writeAll } from "../shared/bytes.ts";
+import {
+  decode,
+  denoRun,
+  encode,
+  freePort,
+  readBytes,
+  ROOT,
+  runScript,
+  startServer,
+  withinOrFail,
+} from "./helpers.ts";
+
+const SCRIPTS = ["udp/server.ts", "udp/client.ts", "tcp/server.ts", "tcp/client.ts"];
+const SERVERS = ["udp/server.ts", "tcp/server.ts"];
+const LIMIT_MS = 10_000;
+
+/** One line on stderr, no stack trace: what every failure must look like. */
+function assertOneLine(stderr: string, pattern: RegExp) {
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0], pattern);
+}
+
+for (const script of SCRIPTS) {
+  Deno.test(`${script} --help lists --host and --port and exits 0`, async () => {
+    const result = await runScript(script, ["--help"]);
+    assert.equal(result.code, 0);
+    assert.match(decode(result.stdout), /--host ADDRESS[\s\S]*--port PORT[\s\S]*--help/);
+  });
+
+  Deno.test(`${script} rejects an unknown flag in one line, exit 2`, async () => {
+    const result = await runScript(script, ["--bogus"]);
+    assert.equal(result.code, 2);
+    assertOneLine(result.stderr, /error: unknown option --bogus \(see --help\)$/);
+  });
+
+  Deno.test(`${script} asks for a value when a flag has none, exit 2`, async () => {
+    for (const args of [["--port"], ["--port", "-1"], ["--host"]]) {
+      const result = await runScript(script, args);
+      assert.equal(result.code, 2, args.join(" "));
+      assertOneLine(result.stderr, /error: --(port|host) needs .*\(see --help\)$/);
+    }
+  });
+
+  Deno.test(`${script} rejects a bad port in one line, exit 2`, async () => {
+    for (const port of ["65536", "http", "-1", "", "5005.5"]) {
+      const result = await runScript(script, [`--port=${port}`]);
+      assert.equal(result.code, 2, `--port ${port}`);
+      assertOneLine(result.stderr, /error: --port must be a whole number from [01] to 65535/);
+    }
+  });
+
+  Deno.test(`${script} without --allow-net says how to run it, exit 1`, async () => {
+    const result = await runScript(script, ["--port", "5005"], "", { flags: [] });
+    assert.equal(result.code, 1);
+    assertOneLine(result.stderr, new RegExp(`run it as deno run --allow-net ${script}$`));
+  });
+}
+
+for (const script of SERVERS) {
+  Deno.test(`${script} names a port in use and suggests --port, exit 1`, async () => {
+    const first = await startServer(script);
+    try {
+      const result = await runScript(script, ["--port", `${first.port}`]);
+      assert.equal(result.code, 1);
+      assertOneLine(
+        result.stderr,
+        new RegExp(`error: port ${first.port} on 127.0.0.1 is already in use.*--port$`),
+      );
+    } finally {
+      await first.stop();
+    }
+  });
+
+  Deno.test(`${script} closes its socket and exits 0 on Ctrl-C`, async () => {
+    const server = await startServer(script);
+    server.child.kill("SIGINT");
+    const status = await withinOrFail(server.exited(), LIMIT_MS, "no exit after SIGINT");
+    assert.equal(status.code, 0);
+    assert.equal(server.stderr(), "");
+    // The port is free for the next run: binding it again succeeds.
+    const transport = script.startsWith("udp") ? "udp" : "tcp";
+    if (transport === "udp") {
+      Deno.listenDatagram({ hostname: "127.0.0.1", port: server.port, transport }).close();
+    } else {
+      Deno.listen({ hostname: "127.0.0.1", port: server.port }).close();
+    }
+  });
+}
+
+Deno.test("tcp/server closes open connections on Ctrl-C and exits 0", async () => {
+  const server = await startServer("tcp/server.ts");
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await writeAll(conn, encode("before"));
+    assert.equal(decode(await readBytes(conn, 6)), "BEFORE");
+    server.child.kill("SIGINT");
+    const status = await withinOrFail(server.exited(), LIMIT_MS, "no exit after SIGINT");
+    assert.equal(status.code, 0);
+    // The connection was closed by the server: reading ends.
+    assert.equal((await readBytes(conn, 1)).length, 0);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("tcp/client reports a refused connection in one line, exit 1", async () => {
+  const port = freePort();
+  const result = await runScript("tcp/client.ts", ["--port", `${port}`], "hi\n");
+  assert.equal(result.code, 1);
+  assertOneLine(result.stderr, new RegExp(`error: connection refused by 127.0.0.1:${port}`));
+});
+
+/**
+ * Runs a client on a terminal (a pseudo-terminal made by Python's pty module), types `lines`,
+ * then Ctrl-D, and returns everything the terminal showed.
+ */
+async function onTerminal(script: string, port: number, lines: string[]): Promise<string> {
+  const driver = `
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+def read_until(marker, limit=20):
+    global out
+    end = time.time() + limit
+    while marker not in out and time.time() < end:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+for line in ${JSON.stringify(lines)}:
+    read_until(b"->")
+    out = out.replace(b"->", b"<prompt>", 1)
+    os.write(fd, line.encode() + b"\\n")
+read_until(b"->")
+os.write(fd, b"\\x04")
+read_until(b"<never>", 10)
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(out.replace(b"<prompt>", b"->"))
+`;
+  const args = ["-c", driver, Deno.execPath(), ...denoRun(script, ["--port", `${port}`])];
+  const command = new Deno.Command("python3", { args, cwd: ROOT, env: { NO_COLOR: "1" } });
+  const { stdout } = await withinOrFail(command.output(), 30_000, "terminal session hung");
+  return decode(stdout).replaceAll("\r\n", "\n");
+}
+
+for (
+  const [client, server] of [["udp/client.ts", "udp/server.ts"], ["tcp/client.ts", "tcp/server.ts"]]
+) {
+  Deno.test(`${client} on a terminal prompts with -> and stops at Ctrl-D`, async () => {
+    const running = await startServer(server);
+    try {
+      const screen = await onTerminal(client, running.port, ["hello", "안녕 ß"]);
+      // What the user typed is echoed by the terminal; each reply follows on its own line.
+      assert.equal(screen, "->hello\nHELLO\n->안녕 ß\n안녕 SS\n->\n");
+    } finally {
+      await running.stop();
+    }
+  });
+}

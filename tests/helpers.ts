@@ -1,0 +1,250 @@
+/**
+ * Starting the real scripts as subprocesses, reading the port a server bound, feeding a client
+ * its stdin, and small assertions. Every process started here is stopped by the caller's
+ * `stop()` or ends on its own within a time limit.
+ *
+ * @module
+ */
+import { concat } from "../shared/bytes.ts";
+
+/** The project root: the scripts run from here, as the README tells a reader to. */
+export const ROOT = new URL("..", import.meta.url).pathname;
+
+export const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+/** How long a script may take to start and print its first line (cold Deno, busy CI). */
+const START_LIMIT_MS = 20_000;
+/** How long a client run may take before it is killed and the test fails. */
+const RUN_LIMIT_MS = 30_000;
+
+export interface RunningServer {
+  /** The port the server announced in its `listening on ...` line. */
+  port: number;
+  /** The whole announcement, e.g. `listening on udp://127.0.0.1:40123`. */
+  announcement: string;
+  child: Deno.ChildProcess;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves with the first stderr line that matches, or rejects after `timeoutMs`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends `signal` (SIGTERM by default) unless it has exited, and waits for it to end. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Waits for the server to exit on its own. */
+  exited(): Promise<Deno.CommandStatus>;
+}
+
+/** The `deno run` command line for a script, as a reader types it. */
+export function denoRun(script: string, args: string[], flags = ["--allow-net"]): string[] {
+  return ["run", ...flags, script, ...args];
+}
+
+/**
+ * Starts a server script on an ephemeral port (`--port 0` unless `args` names one) and waits
+ * for its `listening on ...` line: the readiness signal, no sleeping.
+ */
+export async function startServer(script: string, args: string[] = []): Promise<RunningServer> {
+  const portArgs = args.includes("--port") ? [] : ["--port", "0"];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: denoRun(script, [...portArgs, ...args]),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr = collectText(child.stderr);
+  const stdoutLines = readLines(child.stdout);
+  const first = await firstWithin(stdoutLines.next(), START_LIMIT_MS);
+  const drained = drain(stdoutLines);
+  const status = child.status;
+  const server: RunningServer = {
+    port: 0,
+    announcement: "",
+    child,
+    stderr: () => stderr.text(),
+    waitForLog: (pattern, timeoutMs = 10_000) => stderr.waitFor(pattern, timeoutMs),
+    async stop(signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // it had already exited
+      }
+      return await server.exited();
+    },
+    async exited() {
+      const result = await status;
+      await Promise.all([drained, stderr.done]);
+      return result;
+    },
+  };
+  const match = first?.match(/^listening on (?:udp|tcp):\/\/.*:(\d+)$/);
+  if (!match) {
+    await server.stop("SIGKILL");
+    throw new Error(
+      `${script} did not announce a port; stdout: ${first}; stderr: ${stderr.text()}`,
+    );
+  }
+  server.announcement = first!;
+  server.port = Number(match[1]);
+  return server;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/** Runs a script to the end with `stdin` piped in; kills it if it outlives `limitMs`. */
+export async function runScript(
+  script: string,
+  args: string[],
+  stdin: string | Uint8Array = "",
+  { flags = ["--allow-net"], limitMs = RUN_LIMIT_MS } = {},
+): Promise<RunResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: denoRun(script, args, flags),
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  const writing = (async () => {
+    const writer = child.stdin.getWriter();
+    try {
+      await writer.write(typeof stdin === "string" ? encode(stdin) : stdin);
+      await writer.close();
+    } catch {
+      // the script exited without reading all of its input; its status tells why
+    }
+  })();
+  const output = await child.output();
+  clearTimeout(killer);
+  await writing;
+  return { code: output.code, stdout: output.stdout, stderr: decode(output.stderr) };
+}
+
+/** A port nothing listens on (TCP and UDP): bound, read and released. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** Resolves `promise`, or rejects with `message` after `ms`. */
+export async function withinOrFail<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${message} (after ${ms} ms)`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads from `conn` until `length` bytes have arrived or the peer closes. */
+export async function readBytes(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  while (size < length) {
+    const count = await conn.read(buffer);
+    if (count === null) break;
+    parts.push(buffer.slice(0, count));
+    size += count;
+  }
+  return concat(parts);
+}
+
+/** Reads from `conn` until the peer closes. */
+export function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  return readBytes(conn, Infinity);
+}
+
+async function firstWithin(
+  next: Promise<IteratorResult<string>>,
+  ms: number,
+): Promise<string | undefined> {
+  try {
+    const result = await withinOrFail(next, ms, "no output");
+    return result.done ? undefined : result.value;
+  } catch {
+    return undefined;
+  }
+}
+
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    let end;
+    while ((end = pending.indexOf("\n")) !== -1) {
+      yield pending.slice(0, end);
+      pending = pending.slice(end + 1);
+    }
+  }
+  if (pending) yield pending;
+}
+
+async function drain(lines: AsyncGenerator<string>): Promise<void> {
+  for await (const _ of lines) {
+    // a server prints only its announcement on stdout; anything else is read and dropped
+  }
+}
+
+interface CollectedText {
+  text(): string;
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
+  done: Promise<void>;
+}
+
+function collectText(stream: ReadableStream<Uint8Array>): CollectedText {
+  let text = "";
+  const waiters = new Set<() => void>();
+  const done = (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      for (const wake of waiters) wake();
+    }
+    for (const wake of waiters) wake();
+  })();
+  let ended = false;
+  done.then(() => ended = true);
+  return {
+    text: () => text,
+    done,
+    async waitFor(pattern, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        const line = text.split("\n").find((candidate) => pattern.test(candidate));
+        if (line !== undefined) return line;
+        if (ended || Date.now() >= deadline) {
+          throw new Error(`no stderr line matching ${pattern}; stderr was:\n${text}`);
+        }
+        await withinOrFail(
+          new Promise<void>((resolve) => {
+            const wake = () => {
+              waiters.delete(wake);
+              resolve();
+            };
+            waiters.add(wake);
+          }),
+          deadline - Date.now(),
+          `no stderr line matching ${pattern}; stderr was:\n${text}`,
+        );
+      }
+    },
+  };
+}
