@@ -1,0 +1,211 @@
+/**
+ * Our programs mixed with the blog post's own Python programs (tests/fixtures, as written in
+ * the post), with `nc` (netcat-openbsd) and with `socat`, and all four scripts over IPv6.
+ * A test whose tool is missing is skipped, and says which package provides it.
+ */
+import assert from "node:assert/strict";
+import { upperCase } from "../shared/codec.ts";
+import { within } from "../shared/timing.ts";
+import { decode, encode, freePort, ROOT, runScript, startServer, withinOrFail } from "./helpers.ts";
+
+const LINES = "hello\n안녕하세요 world\nstraße\n";
+const UPPER = "HELLO\n안녕하세요 WORLD\nSTRASSE\n";
+const LIMIT_MS = 20_000;
+
+function hasCommand(name: string): boolean {
+  try {
+    const { success } = new Deno.Command("sh", { args: ["-c", `command -v ${name}`] }).outputSync();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+/** Skips with a message naming the Debian package when a tool is not installed. */
+function testWith(tool: string, pkg: string, name: string, body: () => Promise<void>) {
+  const missing = !hasCommand(tool);
+  if (missing) console.warn(`skipping "${name}": ${tool} not found (apt-get install ${pkg})`);
+  Deno.test({ name, ignore: missing, fn: body });
+}
+
+/** Runs a command to the end with `stdin` piped in, killed after `LIMIT_MS`. */
+async function run(command: string, args: string[], stdin: string | Uint8Array) {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
+  const writer = child.stdin.getWriter();
+  await writer.write(typeof stdin === "string" ? encode(stdin) : stdin).catch(() => {});
+  await writer.close().catch(() => {});
+  const output = await child.output();
+  clearTimeout(killer);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/** The tutorial's Python client prints its prompt `->` before every input, also when piped. */
+function withoutPrompts(stdout: string): string {
+  return stdout.replaceAll("->", "");
+}
+
+/**
+ * Starts one of the blog post's Python servers on a free port. They announce nothing, so
+ * readiness is polled: a bounded number of short tries to reach it.
+ */
+async function startPythonServer(kind: "udp" | "tcp") {
+  const port = freePort();
+  const child = new Deno.Command("python3", {
+    args: [`tests/fixtures/${kind}_server.py`, "127.0.0.1", `${port}`],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const stop = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited (the TCP server exits after its one client)
+    }
+    await child.status;
+    return await stderr;
+  };
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (await reachable(kind, port)) return { port, child, stop };
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await stop();
+  throw new Error(`python ${kind} server did not come up on port ${port}`);
+}
+
+async function reachable(kind: "udp" | "tcp", port: number): Promise<boolean> {
+  if (kind === "tcp") {
+    // Only bind is checked: a connection would use up the tutorial server's one accept.
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return false;
+    } catch {
+      return true;
+    }
+  }
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  try {
+    await socket.send(encode("ping"), { hostname: "127.0.0.1", port, transport: "udp" });
+    const reply = await within(socket.receive(), 100);
+    return reply !== undefined && decode(reply[0]) === "PING";
+  } finally {
+    socket.close();
+  }
+}
+
+for (const kind of ["udp", "tcp"] as const) {
+  Deno.test(`the tutorial's Python ${kind} client talks to our ${kind}/server.ts`, async () => {
+    const server = await startServer(`${kind}/server.ts`);
+    try {
+      const args = [`tests/fixtures/${kind}_client.py`, "127.0.0.1", `${server.port}`];
+      const result = await run("python3", args, LINES);
+      // The tutorial's client ends with EOFError at the end of input: its only way out.
+      assert.match(result.stderr, /EOFError/);
+      assert.equal(withoutPrompts(result.stdout), UPPER);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  Deno.test(`our ${kind}/client.ts talks to the tutorial's Python ${kind} server`, async () => {
+    const server = await startPythonServer(kind);
+    try {
+      const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], LINES);
+      assert.equal(decode(result.stdout), UPPER);
+      assert.equal(result.code, 0, result.stderr);
+      if (kind === "tcp") {
+        // The tutorial's TCP server serves one connection and exits when it closes.
+        assert.equal((await withinOrFail(server.child.status, LIMIT_MS, "")).code, 0);
+      }
+    } finally {
+      const stderr = await server.stop();
+      assert.doesNotMatch(stderr, /Traceback/);
+    }
+  });
+}
+
+/** 1,000 numbered lines: any loss, duplication or reordering shows in the comparison. */
+const MANY_LINES = Array.from({ length: 1000 }, (_, i) => `line ${i} 한글 ß\n`).join("");
+const MANY_UPPER = decode(upperCase(encode(MANY_LINES)));
+
+testWith("nc", "netcat-openbsd", "nc talks to tcp/server.ts line by line", async () => {
+  const server = await startServer("tcp/server.ts");
+  try {
+    // -N: shut down the sending side at the end of input (a half-close); the reply still comes.
+    const result = await run("nc", ["-N", "127.0.0.1", `${server.port}`], MANY_LINES);
+    assert.equal(result.stdout, MANY_UPPER);
+  } finally {
+    await server.stop();
+  }
+});
+
+testWith("nc", "netcat-openbsd", "nc -u talks to udp/server.ts", async () => {
+  const server = await startServer("udp/server.ts");
+  try {
+    // -w1: stop one second after the last reply; each read of stdin goes out as a datagram.
+    const result = await run("nc", ["-u", "-w1", "127.0.0.1", `${server.port}`], LINES);
+    assert.equal(result.stdout, UPPER);
+  } finally {
+    await server.stop();
+  }
+});
+
+testWith("socat", "socat", "socat talks to tcp/server.ts line by line", async () => {
+  const server = await startServer("tcp/server.ts");
+  try {
+    const result = await run("socat", ["-", `TCP:127.0.0.1:${server.port}`], MANY_LINES);
+    assert.equal(result.stdout, MANY_UPPER);
+    assert.equal(result.code, 0);
+  } finally {
+    await server.stop();
+  }
+});
+
+testWith("socat", "socat", "socat talks to udp/server.ts", async () => {
+  const server = await startServer("udp/server.ts");
+  try {
+    const result = await run("socat", ["-t1", "-", `UDP:127.0.0.1:${server.port}`], LINES);
+    assert.equal(result.stdout, UPPER);
+  } finally {
+    await server.stop();
+  }
+});
+
+function hasIpv6Loopback(): boolean {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    console.warn("skipping the IPv6 tests: this machine has no ::1");
+    return false;
+  }
+}
+const ipv6 = hasIpv6Loopback();
+
+for (const kind of ["udp", "tcp"]) {
+  Deno.test({
+    name: `${kind}/server.ts and ${kind}/client.ts work over IPv6 with --host ::1`,
+    ignore: !ipv6,
+    fn: async () => {
+      const server = await startServer(`${kind}/server.ts`, ["--host", "::1"]);
+      try {
+        assert.match(server.announcement, new RegExp(`^listening on ${kind}://\\[::1\\]:\\d+$`));
+        const args = ["--host", "::1", "--port", `${server.port}`];
+        const result = await runScript(`${kind}/client.ts`, args, LINES);
+        assert.equal(decode(result.stdout), UPPER);
+        assert.equal(result.code, 0, result.stderr);
+      } finally {
+        await server.stop();
+      }
+    },
+  });
+}
