@@ -17,6 +17,7 @@ import { formatHostPort } from "./address.ts";
 import { describeFailure, UsageError } from "./errors.ts";
 import { createLog, type Log } from "./log.ts";
 import { type Options, parseOptions, type ScriptSpec, usage } from "./options.ts";
+import { flushOutput } from "./stdio.ts";
 
 /** What the body of a script receives. */
 export interface Context {
@@ -42,8 +43,10 @@ export async function runMain(
     requireNetPermission(options);
     handleShutdownSignals();
     await body({ options, log });
+    await flushOutput();
     Deno.exit(0);
   } catch (error) {
+    await flushOutput().catch(() => {});
     log.error(describeFailure(error, target, spec.script));
     Deno.exit(error instanceof UsageError ? 2 : 1);
   }

@@ -28,6 +28,7 @@ export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
   let lines: Uint8Array[] = [];
   while (true) {
     if (lines.length === 0) {
+      await flushOutput();
       if (interactive) await writeAll(Deno.stdout, encoder.encode(prompt));
       const count = await Deno.stdin.read(buffer);
       if (count === null) break;
@@ -42,12 +43,61 @@ export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
   if (interactive) await writeAll(Deno.stdout, encoder.encode("\n"));
 }
 
-/** Writes `bytes` and a newline to stdout, like `print()`, without decoding them. */
+const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
+/** Output not yet written: piped output goes out in large writes, not one per line. */
+let unwritten: Uint8Array[] = [];
+let unwrittenBytes = 0;
+const FLUSH_AT = 64 * 1024;
+
+/**
+ * Writes `bytes` and a newline to stdout, like `print()`, without decoding them. On a
+ * terminal each line appears at once; piped output is gathered into large writes and goes
+ * out at the latest before stdin is read again or the script exits (`flushOutput`).
+ */
 export async function print(bytes: Uint8Array): Promise<void> {
-  const line = new Uint8Array(bytes.length + 1);
-  line.set(bytes);
-  line[bytes.length] = NEWLINE;
-  await writeAll(Deno.stdout, line);
+  unwritten.push(bytes, NEWLINE_BYTES);
+  unwrittenBytes += bytes.length + 1;
+  if (unwrittenBytes >= FLUSH_AT || Deno.stdout.isTerminal()) await flushOutput();
+}
+
+/** Writes out everything `print` has gathered. */
+export async function flushOutput(): Promise<void> {
+  if (unwritten.length === 0) return;
+  const output = concat(unwritten);
+  unwritten = [];
+  unwrittenBytes = 0;
+  await writeAll(Deno.stdout, output);
+}
+
+/** Prints replies in the order they were asked for, while up to `window` are still on the way. */
+export interface OrderedPrinter {
+  /** Queues `reply` for printing; waits only while `window` replies are already outstanding. */
+  print(reply: Promise<Uint8Array>): Promise<void>;
+  /** Waits until every queued reply has been printed. */
+  finish(): Promise<void>;
+}
+
+export function printInOrder(window: number): OrderedPrinter {
+  const outstanding: Promise<void>[] = [];
+  let printed = Promise.resolve();
+  let failure: unknown;
+  const check = () => {
+    if (failure !== undefined) throw failure;
+  };
+  return {
+    async print(reply) {
+      reply.catch(() => {}); // its failure is reported in order, below, not as unhandled
+      // Chained, so each reply is printed after the one before it, whichever arrives first.
+      printed = printed.then(async () => print(await reply));
+      outstanding.push(printed.catch((error) => void (failure ??= error)));
+      if (outstanding.length >= window) await outstanding.shift();
+      check();
+    },
+    async finish() {
+      await Promise.all(outstanding.splice(0));
+      check();
+    },
+  };
 }
 
 /** Splits `chunk` at newlines; `pending` is the unfinished line carried over from before. */

@@ -140,8 +140,11 @@ export async function* receive(conn: Deno.Conn, holder?: Holder): AsyncGenerator
 
 /** Cuts the bytes a server sends back into replies of known lengths. */
 export interface ReplyReader {
-  /** The next `length` bytes, however many reads they take; null if the server closed first. */
-  next(length: number): Promise<Uint8Array | null>;
+  /**
+   * The next `length` bytes, however many reads they take. Rejects if the server closes
+   * the connection first. Several may be asked for at once; they are served in order.
+   */
+  next(length: number): Promise<Uint8Array>;
 }
 
 export function readReplies(conn: Deno.Conn): ReplyReader {
@@ -149,18 +152,26 @@ export function readReplies(conn: Deno.Conn): ReplyReader {
   // Bytes received but not yet handed out; joined only once a whole reply is there.
   let parts: Uint8Array[] = [];
   let size = 0;
+  const take = async (length: number): Promise<Uint8Array> => {
+    while (size < length) {
+      const { value, done } = await chunks.next();
+      if (done) throw new Error("the server closed the connection before replying");
+      parts.push(value.slice());
+      size += value.length;
+    }
+    const joined = parts.length === 1 ? parts[0] : concat(parts);
+    parts = joined.length > length ? [joined.subarray(length)] : [];
+    size -= length;
+    return joined.subarray(0, length);
+  };
+  // Replies come in the order they were asked for: each `take` starts when the one before
+  // it is done, however many are asked for at once.
+  let previous: Promise<unknown> = Promise.resolve();
   return {
-    async next(length) {
-      while (size < length) {
-        const { value, done } = await chunks.next();
-        if (done) return null;
-        parts.push(value.slice());
-        size += value.length;
-      }
-      const joined = parts.length === 1 ? parts[0] : concat(parts);
-      parts = joined.length > length ? [joined.subarray(length)] : [];
-      size -= length;
-      return joined.subarray(0, length);
+    next(length) {
+      const reply = previous.then(() => take(length));
+      previous = reply.catch(() => {});
+      return reply;
     },
   };
 }

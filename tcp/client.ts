@@ -13,10 +13,17 @@
 import { writeAll } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import { onShutdown, runMain } from "../shared/main.ts";
-import { input, print } from "../shared/stdio.ts";
+import { input, printInOrder } from "../shared/stdio.ts";
 import { connectTcp, readReplies } from "../shared/tcp.ts";
 
 const summary = "TCP client: sends each line to the server and prints the reply.";
+
+/**
+ * Replies that may be on the way at once. At a terminal: one, as in the tutorial (send, wait,
+ * print, prompt). Piped: many, so a long file does not pay one round trip per line; the
+ * replies are still printed in order, and the client exits only when all are in.
+ */
+const window = Deno.stdin.isTerminal() ? 1 : 256;
 
 runMain({ script: "tcp/client.ts", role: "client" }, summary, async ({ options }) => {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -24,6 +31,7 @@ runMain({ script: "tcp/client.ts", role: "client" }, summary, async ({ options }
   const sock = await connectTcp(options);
   onShutdown(() => sock.close());
   const replies = readReplies(sock);
+  const printer = printInOrder(window);
 
   // while True:
   //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
@@ -34,11 +42,11 @@ runMain({ script: "tcp/client.ts", role: "client" }, summary, async ({ options }
     //   data = sock.recv(1024)  — one recv may return part of a reply (TCP is a byte stream,
     //                             not messages), so read until the whole reply is here: as many
     //                             bytes as the upper-cased line has
-    const data = await replies.next(upperCase(msg).length);
-    if (data === null) throw new Error("the server closed the connection before replying");
-    //   print(data.decode())
-    await print(data);
+    const data = replies.next(upperCase(msg).length);
+    //   print(data.decode())  — in order; waits here only when `window` replies are pending
+    await printer.print(data);
   }
+  await printer.finish();
 
   // sock.close()
   sock.close();

@@ -209,3 +209,54 @@ for (const kind of ["udp", "tcp"]) {
     },
   });
 }
+
+/** About 10 MB of Korean and English lines, and Python's `line.upper()` of each. */
+async function tenMegabytes(): Promise<{ input: Uint8Array; expected: Uint8Array }> {
+  const words = [
+    "hello",
+    "world",
+    "안녕하세요",
+    "세계",
+    "소켓",
+    "통신",
+    "socket",
+    "straße",
+    "deno",
+  ];
+  let seed = 3;
+  const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+  const lines: string[] = [];
+  for (let size = 0; size < 10_000_000;) {
+    const line = Array.from({ length: 1 + random(20) }, () => words[random(words.length)]);
+    lines.push(line.join(" "));
+    size += encode(lines.at(-1)!).length + 1;
+  }
+  const dir = await Deno.makeTempDir();
+  try {
+    const input = encode(lines.join("\n") + "\n");
+    await Deno.writeFile(`${dir}/in`, input);
+    const oracle = ["tests/fixtures/oracle.py", "upper", `${dir}/in`, `${dir}/out`];
+    const { code } = await new Deno.Command("python3", { args: oracle, cwd: ROOT }).output();
+    assert.equal(code, 0);
+    return { input, expected: await Deno.readFile(`${dir}/out`) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const kind of ["tcp", "udp"]) {
+  Deno.test(`${kind}/client.ts pipes 10 MB of Korean and English lines exactly`, async () => {
+    const { input, expected } = await tenMegabytes();
+    const server = await startServer(`${kind}/server.ts`);
+    try {
+      const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], input, {
+        limitMs: 120_000,
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.length, expected.length);
+      assert.ok(result.stdout.every((byte, i) => byte === expected[i]), "output differs");
+    } finally {
+      await server.stop();
+    }
+  });
+}

@@ -125,3 +125,27 @@ Deno.test("udp/client reports a lost reply, goes on and exits non-zero", async (
     silent.close();
   }
 });
+
+Deno.test("udp/client ignores a datagram that does not come from the server", async () => {
+  // A stand-in server that, before replying, has a second socket send the client a stray
+  // datagram: the client must not print it as the reply.
+  const server = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const stranger = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const serving = (async () => {
+    const [data, client] = await server.receive();
+    await stranger.send(encode("NOT THE REPLY"), client);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.send(upperCase(data), client);
+  })();
+  try {
+    const port = (server.addr as Deno.NetAddr).port;
+    const result = await runScript("udp/client.ts", ["--port", `${port}`], "genuine\n");
+    await serving;
+    assert.equal(decode(result.stdout), "GENUINE\n");
+    assert.equal(result.code, 0);
+    assert.match(result.stderr, /ignored a datagram from 127\.0\.0\.1:\d+/);
+  } finally {
+    server.close();
+    stranger.close();
+  }
+});
