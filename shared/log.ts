@@ -16,17 +16,20 @@
 import { styleText } from "node:util";
 
 export interface Log {
-  /** An ordinary event: a peer connected or left. */
+  /** An ordinary event about one peer: it connected, it left. Silenced by `--quiet`. */
   info(message: string): void;
-  /** Something went wrong with one peer or one message; the script goes on. */
+  /** Something went wrong with one peer or one message; serving goes on. Silenced by `--quiet`. */
   warn(message: string): void;
+  /** Something about the whole script that is always worth saying (an exposed address). */
+  notice(message: string): void;
   /** The script is about to stop because of this. */
   error(message: string): void;
 }
 
 const encoder = new TextEncoder();
 
-export function createLog(name: string): Log {
+/** A log for the script `name`; `quiet` drops the per-peer lines (info and warn). */
+export function createLog(name: string, quiet = false): Log {
   const colour = Deno.stderr.isTerminal() && !Deno.noColor;
   const paint = (format: Parameters<typeof styleText>[0], text: string) =>
     colour ? styleText(format, text, { validateStream: false }) : text;
@@ -38,9 +41,11 @@ export function createLog(name: string): Log {
     }
   };
   const prefix = paint("dim", `[${name}]`);
+  const ignore = () => {};
   return {
-    info: (message) => write(`${prefix} ${message}`),
-    warn: (message) => write(`${prefix} ${paint("yellow", message)}`),
+    info: quiet ? ignore : (message) => write(`${prefix} ${message}`),
+    warn: quiet ? ignore : (message) => write(`${prefix} ${paint("yellow", message)}`),
+    notice: (message) => write(`${prefix} ${paint("yellow", message)}`),
     error: (message) => write(`${prefix} ${paint("red", `error: ${message}`)}`),
   };
 }

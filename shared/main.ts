@@ -31,7 +31,8 @@ export async function runMain(
   summary: string,
   body: (context: Context) => Promise<void> | void,
 ): Promise<never> {
-  const log = createLog(spec.script.replace(/\.ts$/, ""));
+  const name = spec.script.replace(/\.ts$/, "");
+  let log = createLog(name);
   let target = { host: "", port: 0 };
   try {
     const options = parseOptions(spec, Deno.args);
@@ -40,6 +41,7 @@ export async function runMain(
       Deno.exit(0);
     }
     target = options;
+    log = createLog(name, options.quiet);
     requireNetPermission(options);
     handleShutdownSignals();
     await body({ options, log });
@@ -52,26 +54,26 @@ export async function runMain(
   }
 }
 
-const closers: Array<() => void> = [];
+const closers: Array<() => void | Promise<void>> = [];
 
 /**
  * Registers what Ctrl-C (SIGINT) or SIGTERM must close: the tutorial's last line,
- * `sock.close()`, which its `while True` loop never reaches. Then the script exits 0.
+ * `sock.close()`, which its `while True` loop never reaches. A closer may take its time (a
+ * server finishing its replies); when all are done the script exits 0. A second signal
+ * exits at once.
  */
-export function onShutdown(close: () => void): void {
+export function onShutdown(close: () => void | Promise<void>): void {
   closers.push(close);
 }
 
 /** Installed before a script's body runs, so a signal right after start-up also exits 0. */
 function handleShutdownSignals(): void {
-  const shutdown = () => {
-    for (const closer of closers.splice(0)) {
-      try {
-        closer();
-      } catch {
-        // already closed: nothing left to release
-      }
-    }
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) Deno.exit(0);
+    stopping = true;
+    await Promise.allSettled(closers.splice(0).map(async (close) => await close()));
+    await flushOutput().catch(() => {});
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", shutdown);

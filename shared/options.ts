@@ -1,7 +1,8 @@
 /**
- * Command-line flags shared by the four scripts: `--host`, `--port`, `--help`, plus the few
- * flags one script adds (`--once`, `--timeout`). Parsed with `parseArgs` from `node:util`,
- * which Deno ships (JSR's `@std/cli` is not reachable from our machines).
+ * Command-line flags shared by the four scripts: `--host`, `--port`, `--help`, plus the flags
+ * a script opts into (`--once`, `--timeout`, `--quiet`, ...), all described once in `FLAGS`.
+ * Parsed with `parseArgs` from `node:util`, which Deno ships (JSR's `@std/cli` is not reachable
+ * from our machines).
  *
  * @example
  * ```ts
@@ -17,81 +18,144 @@ import { UsageError } from "./errors.ts";
 /** The tutorial's address: `("127.0.0.1", 5005)`. */
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 5005;
-export const DEFAULT_TIMEOUT_SECONDS = 2;
-
-/** What one script is: its path (for messages), its role and its extra flags. */
-export interface ScriptSpec {
-  script: string;
-  role: "server" | "client";
-  /** tcp/server.ts: serve one connection, then exit, as the tutorial does. */
-  once?: boolean;
-  /** udp/client.ts: how long to wait for each reply. */
-  timeout?: boolean;
-}
 
 export interface Options {
   host: string;
   port: number;
   help: boolean;
+  /** tcp/server.ts: serve one connection, then exit, as the tutorial does. */
   once: boolean;
-  /** Seconds to wait for a reply (udp/client.ts). */
+  /** udp/client.ts: seconds to wait for each reply. */
   timeout: number;
+  /** Servers: no per-connection or per-peer log lines. */
+  quiet: boolean;
+  /** tcp/server.ts: connections served at once; more are closed at once, with a log line. */
+  maxConnections: number;
+  /** tcp/server.ts: seconds a connection may send nothing before it is closed; 0: no limit. */
+  idleTimeout: number;
+  /** tcp/server.ts: seconds open connections get to finish after Ctrl-C or SIGTERM. */
+  grace: number;
 }
+
+type ExtraFlag = "once" | "timeout" | "quiet" | "maxConnections" | "idleTimeout" | "grace";
+
+/** What one script is: its path (for messages), its role and the extra flags it takes. */
+export interface ScriptSpec {
+  script: string;
+  role: "server" | "client";
+  flags?: readonly ExtraFlag[];
+}
+
+interface FlagSpec {
+  name: string;
+  value?: string;
+  help: string;
+  fallback: number | boolean;
+  parse?: (text: string, name: string) => number;
+}
+
+const FLAGS: Record<ExtraFlag, FlagSpec> = {
+  once: {
+    name: "once",
+    help: "serve one connection, then exit (as the tutorial does)",
+    fallback: false,
+  },
+  timeout: {
+    name: "timeout",
+    value: "SEC",
+    help: "how long to wait for each reply (default 2)",
+    fallback: 2,
+    parse: (text, name) => parseNumber(text, name, { min: 0, exclusive: true }),
+  },
+  quiet: { name: "quiet", help: "no log line per connection or per peer", fallback: false },
+  maxConnections: {
+    name: "max-connections",
+    value: "N",
+    help: "connections served at once; extras are closed (default 1024)",
+    fallback: 1024,
+    parse: (text, name) => parseNumber(text, name, { min: 1, whole: true }),
+  },
+  idleTimeout: {
+    name: "idle-timeout",
+    value: "SEC",
+    help: "close a connection that sends nothing for SEC (default 0: never)",
+    fallback: 0,
+    parse: (text, name) => parseNumber(text, name, { min: 0 }),
+  },
+  grace: {
+    name: "grace",
+    value: "SEC",
+    help: "time open connections get to finish after Ctrl-C (default 2)",
+    fallback: 2,
+    parse: (text, name) => parseNumber(text, name, { min: 0 }),
+  },
+};
 
 /** Parses `args`; throws a `UsageError` naming the bad flag or value. */
 export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Options {
-  let values;
+  const extras = spec.flags ?? [];
+  const declared: Record<string, { type: "string" | "boolean" }> = {
+    host: { type: "string" },
+    port: { type: "string" },
+    help: { type: "boolean" },
+  };
+  for (const flag of extras) {
+    declared[FLAGS[flag].name] = { type: FLAGS[flag].parse ? "string" : "boolean" };
+  }
+  let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        help: { type: "boolean" },
-        ...(spec.once ? { once: { type: "boolean" } } : {}),
-        ...(spec.timeout ? { timeout: { type: "string" } } : {}),
-      },
-    }));
+    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: declared }));
   } catch (error) {
     throw new UsageError(parseArgsMessage(error));
   }
-  const host = values.host ?? DEFAULT_HOST;
+  const host = (values.host as string | undefined) ?? DEFAULT_HOST;
   if (host.trim() === "") throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
-  return {
+  const options: Options = {
     host: host.replace(/^\[(.*)\]$/, "$1"),
-    port: parsePort(values.port, spec.role),
-    help: values.help ?? false,
-    once: Boolean(values.once),
-    timeout: parseSeconds(values.timeout as string | undefined),
+    port: parsePort(values.port as string | undefined, spec.role),
+    help: Boolean(values.help),
+    once: false,
+    timeout: 0,
+    quiet: false,
+    maxConnections: 0,
+    idleTimeout: 0,
+    grace: 0,
   };
+  for (const flag of Object.keys(FLAGS) as ExtraFlag[]) {
+    const { name, parse, fallback } = FLAGS[flag];
+    const given = extras.includes(flag) ? values[name] : undefined;
+    const value = given === undefined ? fallback : parse ? parse(String(given), name) : true;
+    (options as unknown as Record<string, number | boolean>)[flag] = value;
+  }
+  return options;
 }
 
 /** The `--help` text: what the script does and every flag it takes. */
 export function usage(spec: ScriptSpec, summary: string): string {
-  const lines = [
-    `${summary}`,
+  const server = spec.role === "server";
+  const rows: [string, string][] = [
+    [
+      "--host ADDRESS",
+      `${server ? "address to bind" : "server address"} (default ${DEFAULT_HOST}; ::1 for IPv6)`,
+    ],
+    [
+      "--port PORT",
+      `${server ? "port to bind, 0 for any free port" : "server port"} (default ${DEFAULT_PORT})`,
+    ],
+    ...(spec.flags ?? []).map((flag): [string, string] => {
+      const { name, value, help } = FLAGS[flag];
+      return [`--${name}${value ? ` ${value}` : ""}`, help];
+    }),
+    ["--help", "show this help"],
+  ];
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return [
+    summary,
     "",
     `usage: deno run --allow-net ${spec.script} [options]`,
     "",
-    `  --host ADDRESS   ${spec.role === "server" ? "address to bind" : "server address"} ` +
-    `(default ${DEFAULT_HOST}; ::1 for IPv6)`,
-    `  --port PORT      ${
-      spec.role === "server" ? "port to bind, 0 for any free port" : "server port"
-    }` +
-    ` (default ${DEFAULT_PORT})`,
-  ];
-  if (spec.once) {
-    lines.push("  --once           serve one connection, then exit (as the tutorial does)");
-  }
-  if (spec.timeout) {
-    lines.push(
-      `  --timeout SEC    how long to wait for each reply (default ${DEFAULT_TIMEOUT_SECONDS})`,
-    );
-  }
-  lines.push("  --help           show this help");
-  return lines.join("\n");
+    ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
+  ].join("\n");
 }
 
 function parsePort(text: string | undefined, role: ScriptSpec["role"]): number {
@@ -104,11 +168,19 @@ function parsePort(text: string | undefined, role: ScriptSpec["role"]): number {
   return port;
 }
 
-function parseSeconds(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_TIMEOUT_SECONDS;
-  const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!(seconds > 0)) throw new UsageError(`--timeout must be a number of seconds, not "${text}"`);
-  return seconds;
+function parseNumber(
+  text: string,
+  name: string,
+  { min, exclusive = false, whole = false }: { min: number; exclusive?: boolean; whole?: boolean },
+): number {
+  const value = (whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
+  if (!(exclusive ? value > min : value >= min)) {
+    const kind = whole ? "a whole number" : "a number of seconds";
+    throw new UsageError(
+      `--${name} must be ${kind}${exclusive ? " above" : " from"} ${min}, not "${text}"`,
+    );
+  }
+  return value;
 }
 
 /** parseArgs' messages are long and name internals; keep the part a user can act on. */
@@ -126,5 +198,7 @@ function parseArgsMessage(error: unknown): string {
   }
   const positional = message.match(/Unexpected argument '([^']+)'/);
   if (positional) return `unexpected argument "${positional[1]}"`;
+  const boolean = message.match(/Option '(--[\w-]+)' does not take an argument/);
+  if (boolean) return `${boolean[1]} takes no value`;
   return message.split("\n")[0];
 }

@@ -40,6 +40,31 @@ export interface ServeOptions {
   /** Serve one connection, then stop listening and return (the tutorial's server). */
   once: boolean;
   log: Log;
+  /** Connections served at once; one more is closed straight after accept, with a log line. */
+  maxConnections?: number;
+  /** Seconds a connection may send nothing before it is closed; 0 or absent: no limit. */
+  idleTimeout?: number;
+  /** Seconds open connections get to finish after Ctrl-C or SIGTERM before they are closed. */
+  grace?: number;
+}
+
+/** What the server keeps about one open connection. */
+interface Connection {
+  conn: Deno.TcpConn;
+  peer: string;
+  /** True while the server waits for the peer: every reply so far has been written. */
+  waiting: boolean;
+  /** Set by a shutdown: `receive` ends after the reply in hand, or at once when waiting. */
+  draining: boolean;
+  idleMs: number;
+}
+
+/** Lets `receive` find the server's view of a connection without changing its signature. */
+const connections = new WeakMap<Deno.Conn, Connection>();
+
+/** A connection that sent nothing for longer than `--idle-timeout`. */
+class IdleTimeout extends Error {
+  override name = "IdleTimeout";
 }
 
 /**
@@ -48,17 +73,34 @@ export interface ServeOptions {
  * connection is logged in one line and ends only that connection, which is then closed.
  * A failed accept (a client that reset before it was accepted, too many open files) is
  * logged and the loop goes on: a plain `for await (const conn of listener)` would end there.
+ *
+ * Ctrl-C or SIGTERM closes the listener at once; connections waiting for their peer get a
+ * clean end of stream after their last reply, busy ones finish the reply in hand, and after
+ * `grace` seconds whatever is still open is closed.
  */
 export async function serveConnections(
   listener: Deno.TcpListener,
-  { once, log }: ServeOptions,
+  { once, log, maxConnections = Infinity, idleTimeout = 0, grace = 2 }: ServeOptions,
   handle: (conn: Deno.TcpConn) => Promise<void>,
 ): Promise<void> {
-  const open = new Set<Deno.TcpConn>();
-  onShutdown(() => {
+  const open = new Set<Connection>();
+  let allClosed = () => {};
+  onShutdown(async () => {
     listener.close();
-    for (const conn of open) conn.close();
+    if (open.size === 0) return;
+    log.notice(`shutting down: ${open.size} connection(s) get up to ${grace} s to finish`);
+    const closed = new Promise<void>((resolve) => allClosed = resolve);
+    for (const connection of open) {
+      connection.draining = true;
+      if (connection.waiting) closeWriteQuietly(connection.conn);
+    }
+    await within(closed, grace * 1000);
+    for (const { conn } of open) closeQuietly(conn);
   });
+  const forget = (connection: Connection) => {
+    open.delete(connection);
+    if (open.size === 0) allClosed();
+  };
   while (true) {
     let conn: Deno.TcpConn;
     try {
@@ -74,7 +116,16 @@ export async function serveConnections(
       if (/too many open files/i.test(String(error))) await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    const served = serveOne(conn, open, log, handle);
+    const peer = formatAddress(conn.remoteAddr);
+    if (open.size >= maxConnections) {
+      log.warn(`${peer} turned away: already ${open.size} connections (--max-connections)`);
+      closeQuietly(conn);
+      continue;
+    }
+    const connection = { conn, peer, waiting: false, draining: false, idleMs: idleTimeout * 1000 };
+    open.add(connection);
+    connections.set(conn, connection);
+    const served = serveOne(connection, log, handle).finally(() => forget(connection));
     if (once) {
       listener.close();
       return await served;
@@ -83,28 +134,50 @@ export async function serveConnections(
 }
 
 async function serveOne(
-  conn: Deno.TcpConn,
-  open: Set<Deno.TcpConn>,
+  connection: Connection,
   log: Log,
   handle: (conn: Deno.TcpConn) => Promise<void>,
 ): Promise<void> {
-  const peer = formatAddress(conn.remoteAddr);
-  open.add(conn);
+  const { conn, peer } = connection;
   log.info(`${peer} connected`);
   try {
     conn.setNoDelay(true);
     await handle(conn);
+    if (connection.draining) await finishDraining(conn);
     log.info(`${peer} closed`);
   } catch (error) {
-    if (!isClosedSocket(error)) log.warn(`${peer} ${describePeerError(error)}`);
+    if (error instanceof IdleTimeout) log.info(`${peer} ${error.message}; closed (--idle-timeout)`);
+    else if (!isClosedSocket(error)) log.warn(`${peer} ${describePeerError(error)}`);
   } finally {
-    open.delete(conn);
-    try {
-      conn.close();
-    } catch {
-      // already closed by shutdown
-    }
+    closeQuietly(conn);
   }
+}
+
+/**
+ * After the last reply of a shutdown: end our side, then read until the peer ends its side, so
+ * closing does not throw away replies the peer has not read yet (closing with unread input
+ * sends a reset, and the peer's system may discard what it had not yet delivered).
+ */
+async function finishDraining(conn: Deno.TcpConn): Promise<void> {
+  closeWriteQuietly(conn);
+  const discard = new Uint8Array(16 * 1024);
+  while ((await conn.read(discard)) !== null) {
+    // the peer's late bytes: too late to answer
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+function closeWriteQuietly(conn: Deno.TcpConn): void {
+  conn.closeWrite().catch(() => {
+    // already closed, or the peer is gone: the close that follows cleans up
+  });
 }
 
 /** How long a held, unfinished character may wait for its last bytes before it is released. */
@@ -120,20 +193,30 @@ export interface Holder {
  * Yields what arrives on `conn`, chunk by chunk, until the peer closes its side. TCP is a
  * byte stream: a chunk can hold part of a message or several. While `holder` holds bytes
  * back, a pause of `PAUSE_MS` in the stream yields an empty chunk, so they can be released.
+ * On a server, it also ends when the server shuts down and throws after `--idle-timeout`.
  * Each chunk lives in a reused buffer: use it before asking for the next one.
  */
 export async function* receive(conn: Deno.Conn, holder?: Holder): AsyncGenerator<Uint8Array> {
+  const connection = connections.get(conn);
   const buffer = new Uint8Array(64 * 1024);
   let reading: Promise<number | null> | undefined;
-  while (true) {
+  while (!connection?.draining) {
     reading ??= conn.read(buffer);
-    const count = holder && holder.pending > 0 ? await within(reading, PAUSE_MS) : await reading;
+    const pausing = holder !== undefined && holder.pending > 0;
+    const limit = pausing ? PAUSE_MS : connection?.idleMs ?? 0;
+    if (connection) connection.waiting = true;
+    const count = limit > 0 ? await within(reading, limit) : await reading;
+    if (connection) connection.waiting = false;
     if (count === undefined) {
-      yield PAUSED; // the read goes on; the next turn awaits it again
-      continue;
+      if (pausing) {
+        yield PAUSED; // the read goes on; the next turn awaits it again
+        continue;
+      }
+      reading.catch(() => {}); // closing the connection ends this read
+      throw new IdleTimeout(`sent nothing for ${connection!.idleMs / 1000} s`);
     }
     reading = undefined;
-    if (count === null) return;
+    if (count === null || connection?.draining) return;
     yield buffer.subarray(0, count);
   }
 }

@@ -15,8 +15,13 @@ import { runMain } from "../shared/main.ts";
 import { listenTcp, receive, serveConnections } from "../shared/tcp.ts";
 
 const summary = "TCP server: sends everything each client sends back upper-cased.";
+const SPEC = {
+  script: "tcp/server.ts",
+  role: "server",
+  flags: ["once", "quiet", "maxConnections", "idleTimeout", "grace"],
+} as const;
 
-runMain({ script: "tcp/server.ts", role: "server", once: true }, summary, async (context) => {
+runMain(SPEC, summary, async (context) => {
   const { options, log } = context;
   // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
   // sock.bind(('127.0.0.1', Port))
@@ -26,7 +31,7 @@ runMain({ script: "tcp/server.ts", role: "server", once: true }, summary, async 
   // con, addr = sock.accept()  — for every client, not just the first. Each connection runs on
   // its own (not awaited), so a slow client never holds up the others. Ctrl-C closes them all
   // and the listening socket: the tutorial's unreachable `sock.close()`.
-  await serveConnections(sock, { once: options.once, log }, async (con) => {
+  await serveConnections(sock, { ...options, log }, async (con) => {
     // TCP is a byte stream: a read may end inside a multibyte character, which is held back
     // until its last bytes arrive, so it is upper-cased whole.
     const upper = upperCaseStream();
