@@ -8,14 +8,15 @@
  * import { listenTcp, receive, serveConnections } from "./tcp.ts";
  * import { writeAll } from "./bytes.ts";
  * import { createLog } from "./log.ts";
- * const listener = listenTcp({ host: "127.0.0.1", port: 0 });
- * await serveConnections(listener, { once: false, log: createLog("echo") }, async (conn) => {
+ * const log = createLog("echo");
+ * const listener = listenTcp({ host: "127.0.0.1", port: 0 }, log);
+ * await serveConnections(listener, { once: false, log }, async (conn) => {
  *   for await (const data of receive(conn)) await writeAll(conn, data);
  * });
  * ```
  * @module
  */
-import { formatAddress } from "./address.ts";
+import { announceListening, formatAddress } from "./address.ts";
 import { concat } from "./bytes.ts";
 import { describePeerError, isClosedSocket, type Target } from "./errors.ts";
 import type { Log } from "./log.ts";
@@ -23,9 +24,9 @@ import { onShutdown } from "./main.ts";
 import { within } from "./timing.ts";
 
 /** Binds, listens and announces it on stdout: `listening on tcp://127.0.0.1:5005`. */
-export function listenTcp(target: Target): Deno.TcpListener {
+export function listenTcp(target: Target, log: Log): Deno.TcpListener {
   const listener = Deno.listen({ hostname: target.host, port: target.port, transport: "tcp" });
-  console.log(`listening on tcp://${formatAddress(listener.addr)}`);
+  announceListening("tcp", listener.addr, log);
   return listener;
 }
 

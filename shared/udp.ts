@@ -8,14 +8,14 @@
  * import { listenUdp, receiveDatagrams, sendDatagram } from "./udp.ts";
  * import { createLog } from "./log.ts";
  * const log = createLog("example");
- * const socket = listenUdp({ host: "127.0.0.1", port: 0 });
+ * const socket = listenUdp({ host: "127.0.0.1", port: 0 }, log);
  * for await (const [data, address] of receiveDatagrams(socket, log)) {
  *   await sendDatagram(socket, data, address, log);
  * }
  * ```
  * @module
  */
-import { formatAddress, isIpLiteral } from "./address.ts";
+import { announceListening, formatAddress, isIpLiteral } from "./address.ts";
 import { describePeerError, isClosedSocket, type Target } from "./errors.ts";
 import type { Log } from "./log.ts";
 import { within } from "./timing.ts";
@@ -24,13 +24,13 @@ import { within } from "./timing.ts";
 export const MAX_DATAGRAM = 65_507;
 
 /** Binds a UDP socket and announces it on stdout: `listening on udp://127.0.0.1:5005`. */
-export function listenUdp(target: Target): Deno.DatagramConn {
+export function listenUdp(target: Target, log: Log): Deno.DatagramConn {
   const socket = Deno.listenDatagram({
     hostname: target.host,
     port: target.port,
     transport: "udp",
   });
-  console.log(`listening on udp://${formatAddress(socket.addr)}`);
+  announceListening("udp", socket.addr, log);
   return socket;
 }
 

@@ -16,6 +16,7 @@ import { onShutdown, runMain } from "../shared/main.ts";
 import { input, printInOrder } from "../shared/stdio.ts";
 import { connectTcp, readReplies } from "../shared/tcp.ts";
 
+const SPEC = { script: "tcp/client.ts", role: "client" } as const;
 const summary = "TCP client: sends each line to the server and prints the reply.";
 
 /**
@@ -25,7 +26,7 @@ const summary = "TCP client: sends each line to the server and prints the reply.
  */
 const window = Deno.stdin.isTerminal() ? 1 : 256;
 
-runMain({ script: "tcp/client.ts", role: "client" }, summary, async ({ options }) => {
+runMain(SPEC, summary, async ({ options }) => {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
   // sock.connect(('127.0.0.1', 5005))
   const sock = await connectTcp(options);

@@ -21,12 +21,11 @@ const SPEC = {
   flags: ["once", "quiet", "maxConnections", "idleTimeout", "grace"],
 } as const;
 
-runMain(SPEC, summary, async (context) => {
-  const { options, log } = context;
+runMain(SPEC, summary, async ({ options, log }) => {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
   // sock.bind(('127.0.0.1', Port))
   // sock.listen()  — Deno.listen does all three; fails if another program holds the port
-  const sock = listenTcp(options);
+  const sock = listenTcp(options, log);
 
   // con, addr = sock.accept()  — for every client, not just the first. Each connection runs on
   // its own (not awaited), so a slow client never holds up the others. Ctrl-C closes them all

@@ -14,46 +14,42 @@ import { onShutdown, runMain } from "../shared/main.ts";
 import { input, print } from "../shared/stdio.ts";
 import { MAX_DATAGRAM, openUdpClient, receiveReplies } from "../shared/udp.ts";
 
+const SPEC = { script: "udp/client.ts", role: "client", flags: ["timeout"] } as const;
 const summary = "UDP client: sends each line as a datagram and prints the reply.";
 
-runMain(
-  { script: "udp/client.ts", role: "client", flags: ["timeout"] },
-  summary,
-  async (context) => {
-    const { options, log } = context;
-    const server = { hostname: options.host, port: options.port, transport: "udp" as const };
+runMain(SPEC, summary, async ({ options, log }) => {
+  const server = { hostname: options.host, port: options.port, transport: "udp" as const };
 
-    // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    const sock = openUdpClient(options);
-    onShutdown(() => sock.close());
-    const replies = receiveReplies(sock, options, log);
-    let missing = 0;
+  // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+  const sock = openUdpClient(options);
+  onShutdown(() => sock.close());
+  const replies = receiveReplies(sock, options, log);
+  let missing = 0;
 
-    // while True:
-    //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
-    for await (const msg of input("->")) {
-      if (msg.length > MAX_DATAGRAM) {
-        log.warn(`line of ${msg.length} bytes does not fit in one datagram; not sent`);
-        missing++;
-        continue;
-      }
-      //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
-      await sock.send(msg, server);
-
-      //   recvMsg, addr = sock.recvfrom(2048)  — up to 65,507 bytes; UDP may lose it, so wait
-      //                                           at most --timeout seconds
-      const recvMsg = await replies.next(options.timeout * 1000);
-      if (recvMsg === undefined) {
-        log.warn(`no reply within ${options.timeout} s (UDP does not resend lost datagrams)`);
-        missing++;
-        continue;
-      }
-      //   print(recvMsg.decode())
-      await print(recvMsg);
+  // while True:
+  //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
+  for await (const msg of input("->")) {
+    if (msg.length > MAX_DATAGRAM) {
+      log.warn(`line of ${msg.length} bytes does not fit in one datagram; not sent`);
+      missing++;
+      continue;
     }
+    //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
+    await sock.send(msg, server);
 
-    // sock.close()
-    sock.close();
-    if (missing > 0) throw new Error(`${missing} line(s) got no reply`);
-  },
-);
+    //   recvMsg, addr = sock.recvfrom(2048)  — up to 65,507 bytes; UDP may lose it, so wait
+    //                                           at most --timeout seconds
+    const recvMsg = await replies.next(options.timeout * 1000);
+    if (recvMsg === undefined) {
+      log.warn(`no reply within ${options.timeout} s (UDP does not resend lost datagrams)`);
+      missing++;
+      continue;
+    }
+    //   print(recvMsg.decode())
+    await print(recvMsg);
+  }
+
+  // sock.close()
+  sock.close();
+  if (missing > 0) throw new Error(`${missing} line(s) got no reply`);
+});
