@@ -1,0 +1,427 @@
+/**
+ * Servers that no peer can break: many clients at once, peers that reset, half-close, never
+ * read or never send, limits, and shutdown under load. Every test here fails on the tutorial's
+ * servers (one client at a time, dead on the first ConnectionResetError, no limits, Ctrl-C
+ * traceback) and passes on ours. Real sockets, subprocess servers, bounded counts and times.
+ */
+import assert from "node:assert/strict";
+import { writeAll } from "../shared/bytes.ts";
+import { upperCase } from "../shared/codec.ts";
+import {
+  decode,
+  denoRun,
+  encode,
+  readBytes,
+  readToEnd,
+  ROOT,
+  type RunningServer,
+  runScript,
+  startServer,
+  withinOrFail,
+} from "./helpers.ts";
+
+const LIMIT_MS = 15_000;
+
+function connect(port: number): Promise<Deno.TcpConn> {
+  return Deno.connect({ hostname: "127.0.0.1", port });
+}
+
+/** A deterministic random source, so a failure can be replayed. */
+function randomSource(seed: number) {
+  return (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+}
+
+/** `size` bytes of text that belongs to client `id` alone, Korean and ß included. */
+function textFor(id: number, size: number): Uint8Array {
+  const piece = encode(`client ${id} says hello 안녕 straße; `);
+  const text = new Uint8Array(size);
+  for (let at = 0; at < size; at += piece.length) text.set(piece.subarray(0, size - at), at);
+  return text;
+}
+
+/** Sends `text` in random-sized writes while reading the reply; resolves with the reply. */
+async function exchange(port: number, text: Uint8Array, seed: number): Promise<Uint8Array> {
+  const conn = await connect(port);
+  try {
+    const reply = readToEnd(conn);
+    const random = randomSource(seed);
+    for (let at = 0; at < text.length;) {
+      const size = 1 + random(4096);
+      await writeAll(conn, text.subarray(at, at + size));
+      at += size;
+    }
+    await conn.closeWrite();
+    return await reply;
+  } finally {
+    conn.close();
+  }
+}
+
+/** The server's resident memory, from /proc, in MiB (read with cat: Deno guards /proc). */
+async function rssMiB(server: RunningServer): Promise<number> {
+  const cat = new Deno.Command("cat", { args: [`/proc/${server.child.pid}/status`] });
+  const status = decode((await cat.output()).stdout);
+  return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) / 1024;
+}
+
+/** A new client is still served, correctly: the server outlived whatever came before. */
+async function assertStillServing(port: number) {
+  const reply = await withinOrFail(exchange(port, encode("still serving 한"), 1), LIMIT_MS, "");
+  assert.equal(decode(reply), "STILL SERVING 한");
+}
+
+Deno.test("500 TCP clients at once each get exactly their own 64 KiB back", async () => {
+  const server = await startServer("tcp/server.ts", ["--quiet"]);
+  try {
+    const texts = Array.from({ length: 500 }, (_, id) => textFor(id, 64 * 1024));
+    // Connect all first, so the 500 connections are open at the same time.
+    const conns = await Promise.all(texts.map(() => connect(server.port)));
+    const replies = await withinOrFail(
+      Promise.all(conns.map(async (conn, id) => {
+        try {
+          const reply = readToEnd(conn);
+          const random = randomSource(id + 1);
+          for (let at = 0; at < texts[id].length;) {
+            const size = 1 + random(8192);
+            await writeAll(conn, texts[id].subarray(at, at + size));
+            at += size;
+          }
+          await conn.closeWrite();
+          return await reply;
+        } finally {
+          conn.close();
+        }
+      })),
+      45_000,
+      "500 clients not all served",
+    );
+    const wrong = replies.filter((reply, id) => !equalBytes(reply, upperCase(texts[id])));
+    assert.equal(wrong.length, 0, `${wrong.length} clients got a wrong reply`);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("the UDP server answers 20,000 datagrams from 50 sockets, each to its sender", async () => {
+  const server = await startServer("udp/server.ts");
+  const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
+  try {
+    const counts = await withinOrFail(
+      Promise.all(Array.from({ length: 50 }, async (_, id) => {
+        const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+        let right = 0;
+        try {
+          for (let n = 0; n < 400; n++) {
+            const message = encode(`socket ${id} datagram ${n} 한글 ß`);
+            await socket.send(message, target);
+            const [reply] = await withinOrFail(socket.receive(), 5_000, `socket ${id} #${n}`);
+            if (equalBytes(reply, upperCase(message))) right++;
+          }
+        } finally {
+          socket.close();
+        }
+        return right;
+      })),
+      45_000,
+      "datagrams not all answered",
+    );
+    assert.equal(counts.reduce((sum, count) => sum + count, 0), 20_000);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("abrupt peers are logged in one line each and the server serves on", async () => {
+  const server = await startServer("tcp/server.ts");
+  try {
+    // 1. Sends a lot, then closes at once without reading: our replies hit a closed socket.
+    const hasty = await connect(server.port);
+    await writeAll(hasty, textFor(1, 1 << 20));
+    hasty.close();
+    await server.waitForLog(/127\.0\.0\.1:\d+ (reset the connection|went away)/);
+    await assertStillServing(server.port);
+
+    // 2. Connects and sends nothing, then leaves.
+    const silent = await connect(server.port);
+    const silentPort = silent.localAddr.port;
+    silent.close();
+    await server.waitForLog(new RegExp(`127\\.0\\.0\\.1:${silentPort} closed`));
+    await assertStillServing(server.port);
+
+    // 3. A client process killed in the middle of a large reply.
+    const script = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"x" * 4000000)
+`;
+    const python = new Deno.Command("python3", {
+      args: ["-c", script + "import time; time.sleep(60)", `${server.port}`],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await server.waitForLog(/127\.0\.0\.1:\d+ connected/);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the transfer get going
+    python.kill("SIGKILL");
+    await python.status;
+    await withinOrFail(waitForCount(server, / reset the connection| went away/, 2), LIMIT_MS, "");
+    await assertStillServing(server.port);
+
+    // One line per event, nothing else: no stack traces.
+    for (const line of server.stderr().trimEnd().split("\n")) {
+      assert.match(
+        line,
+        /^\[tcp\/server\] 127\.0\.0\.1:\d+ (connected|closed|reset the|went away)/,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("a client that half-closes still gets the whole reply", async () => {
+  const server = await startServer("tcp/server.ts");
+  const conn = await connect(server.port);
+  try {
+    const text = textFor(7, 1 << 20);
+    const reply = readToEnd(conn);
+    await writeAll(conn, text);
+    await conn.closeWrite(); // like nc -N: "that is all I will send"
+    assert.ok(equalBytes(await withinOrFail(reply, LIMIT_MS, "reply cut"), upperCase(text)));
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("a client that sends 200 MB and reads nothing is held back, not buffered", async () => {
+  const server = await startServer("tcp/server.ts");
+  const conn = await connect(server.port);
+  const pattern = textFor(9, 64 * 1024);
+  const expected = upperCase(pattern);
+  const rounds = 3200; // 200 MiB
+  try {
+    let sent = 0;
+    const writing = (async () => {
+      for (let round = 0; round < rounds; round++) {
+        await writeAll(conn, pattern);
+        sent += pattern.length;
+      }
+      await conn.closeWrite();
+    })();
+    writing.catch(() => {}); // if the test fails first, closing the connection ends the writes
+    // While the client reads nothing, the writes stall: the server stopped reading from it.
+    let peak = 0;
+    for (let check = 0; check < 15; check++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      peak = Math.max(peak, await rssMiB(server));
+    }
+    assert.ok(sent < 64 << 20, `the client could push ${sent >> 20} MiB with nobody reading`);
+    assert.ok(peak < 100, `server RSS reached ${peak.toFixed(1)} MiB`);
+    console.log(`server RSS while held back: ${peak.toFixed(1)} MiB; sent ${sent >> 20} MiB`);
+
+    await assertStillServing(server.port); // everyone else is served meanwhile
+
+    // Now read: every byte arrives, upper-cased, in order.
+    const buffer = new Uint8Array(256 * 1024);
+    let received = 0;
+    let count;
+    while ((count = await conn.read(buffer)) !== null) {
+      for (let i = 0; i < count; i++) {
+        if (buffer[i] !== expected[(received + i) % expected.length]) {
+          assert.fail(`byte ${received + i} differs`);
+        }
+      }
+      received += count;
+    }
+    await writing;
+    assert.equal(received, rounds * pattern.length);
+    peak = Math.max(peak, await rssMiB(server));
+    assert.ok(peak < 100, `server RSS reached ${peak.toFixed(1)} MiB`);
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("--max-connections turns extra clients away with a log line", async () => {
+  const server = await startServer("tcp/server.ts", ["--max-connections", "2"]);
+  const open = [await connect(server.port), await connect(server.port)];
+  try {
+    for (const conn of open) {
+      await writeAll(conn, encode("in"));
+      assert.equal(decode(await readBytes(conn, 2)), "IN");
+    }
+    const third = await connect(server.port);
+    const reply = readToEnd(third).catch(() => new Uint8Array(0)); // closed, maybe reset
+    assert.equal((await withinOrFail(reply, LIMIT_MS, "third not turned away")).length, 0);
+    third.close();
+    await server.waitForLog(/turned away: already 2 connections \(--max-connections\)/);
+    // Once one leaves, there is room again.
+    open.shift()!.close();
+    await server.waitForLog(/closed/);
+    await assertStillServing(server.port);
+  } finally {
+    for (const conn of open) conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("--idle-timeout closes a silent connection and spares a talking one", async () => {
+  const server = await startServer("tcp/server.ts", ["--idle-timeout", "0.5"]);
+  const silent = await connect(server.port);
+  const talking = await connect(server.port);
+  try {
+    const started = Date.now();
+    for (let n = 0; n < 8; n++) { // 1.6 s of talking, never 0.5 s apart
+      await writeAll(talking, encode("x"));
+      assert.equal(decode(await readBytes(talking, 1)), "X");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const ended = await withinOrFail(readToEnd(silent), LIMIT_MS, "silent one not closed");
+    assert.equal(ended.length, 0);
+    assert.ok(Date.now() - started >= 500);
+    await server.waitForLog(/sent nothing for 0\.5 s; closed \(--idle-timeout\)/);
+    await writeAll(talking, encode("y"));
+    assert.equal(decode(await readBytes(talking, 1)), "Y");
+  } finally {
+    silent.close();
+    talking.close();
+    await server.stop();
+  }
+});
+
+Deno.test("SIGTERM during 100 transfers: listener closes, replies end cleanly, exit 0", async () => {
+  const server = await startServer("tcp/server.ts", ["--quiet", "--grace", "2"]);
+  const conns = await Promise.all(Array.from({ length: 100 }, () => connect(server.port)));
+  let stopping = false;
+  const piece = textFor(3, 4096);
+  const expectedPiece = upperCase(piece);
+  const transfers = conns.map(async (conn) => {
+    const reading = readToEnd(conn).catch(() => undefined);
+    try {
+      while (!stopping) await writeAll(conn, piece);
+    } catch {
+      // the server ended the connection: expected once it shuts down
+    }
+    return await reading;
+  });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300)); // mid-transfer
+    const started = Date.now();
+    server.child.kill("SIGTERM");
+    // The listener closes at once: a new connection is refused right away.
+    await withinOrFail(refused(server.port), 1_000, "still accepting after SIGTERM");
+    const status = await withinOrFail(server.exited(), 4_000, "no exit within the grace period");
+    const took = Date.now() - started;
+    stopping = true;
+    assert.equal(status.code, 0);
+    const replies = await withinOrFail(Promise.all(transfers), LIMIT_MS, "clients stuck");
+    // Nothing altered: whatever each client got is a prefix of its upper-cased stream.
+    let clean = 0;
+    for (const reply of replies) {
+      if (reply === undefined) continue; // reset by the final close after the grace period
+      clean++;
+      for (let i = 0; i < reply.length; i++) {
+        if (reply[i] !== expectedPiece[i % expectedPiece.length]) assert.fail("reply altered");
+      }
+    }
+    console.log(`shutdown took ${took} ms; ${clean} of 100 connections ended cleanly`);
+    assert.ok(clean > 0);
+    // The port is free for the next run.
+    Deno.listen({ hostname: "127.0.0.1", port: server.port }).close();
+  } finally {
+    stopping = true;
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+    await server.stop();
+  }
+});
+
+Deno.test("a server bound beyond loopback warns in one line naming the address", async () => {
+  for (const script of ["udp/server.ts", "tcp/server.ts"]) {
+    const server = await startServer(script, ["--host", "0.0.0.0"]);
+    try {
+      const line = await server.waitForLog(/warning/);
+      assert.match(line, /warning: 0\.0\.0\.0:\d+ can be reached from other machines/);
+    } finally {
+      await server.stop();
+    }
+  }
+});
+
+Deno.test("--quiet silences per-connection lines", async () => {
+  const server = await startServer("tcp/server.ts", ["--quiet"]);
+  try {
+    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");
+    assert.equal(decode(result.stdout), "QUIET\n");
+    const rude = await connect(server.port);
+    await writeAll(rude, textFor(2, 1 << 20));
+    rude.close();
+    await assertStillServing(server.port);
+  } finally {
+    await server.stop();
+    assert.equal(server.stderr(), "");
+  }
+});
+
+Deno.test("log colour only on a terminal and only without NO_COLOR", async () => {
+  const onTerminal = async (env: Record<string, string>) => {
+    const driver = `
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(sys.argv[1], sys.argv[1:], dict(os.environ, **${JSON.stringify(env)}))
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+`;
+    const args = ["-c", driver, Deno.execPath(), ...denoRun("udp/server.ts", ["--bogus"])];
+    const { stdout } = await new Deno.Command("python3", { args, cwd: ROOT, env: {} }).output();
+    return decode(stdout);
+  };
+  const ESC = "\x1b[";
+  assert.ok((await onTerminal({})).includes(ESC), "no colour on a terminal");
+  assert.ok(!(await onTerminal({ NO_COLOR: "1" })).includes(ESC), "colour despite NO_COLOR");
+  const piped = await new Deno.Command(Deno.execPath(), {
+    args: denoRun("udp/server.ts", ["--bogus"]),
+    cwd: ROOT,
+    env: {},
+    clearEnv: true,
+  }).output();
+  assert.ok(!decode(piped.stderr).includes(ESC), "colour on a pipe");
+  assert.match(decode(piped.stderr), /unknown option --bogus/);
+});
+
+async function refused(port: number): Promise<void> {
+  while (true) {
+    try {
+      (await connect(port)).close();
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function waitForCount(server: RunningServer, pattern: RegExp, count: number) {
+  while (server.stderr().split("\n").filter((line) => pattern.test(line)).length < count) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
