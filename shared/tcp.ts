@@ -69,6 +69,15 @@ class IdleTimeout extends Error {
 }
 
 /**
+ * The server is shutting down: `receive` stops reading. Thrown rather than ending the stream
+ * normally, so the handler does not release a character held back for bytes it will now
+ * never read (that would send them un-upper-cased).
+ */
+class ShuttingDown extends Error {
+  override name = "ShuttingDown";
+}
+
+/**
  * Accepts connections until the listener closes and runs `handle` on each one without
  * waiting for it, so every client is served at the same time. Whatever happens inside one
  * connection is logged in one line and ends only that connection, which is then closed.
@@ -86,7 +95,8 @@ export async function serveConnections(
 ): Promise<void> {
   const open = new Set<Connection>();
   let allClosed = () => {};
-  onShutdown(async () => {
+  let shuttingDown: Promise<void> | undefined;
+  const drain = async () => {
     listener.close();
     if (open.size === 0) return;
     log.notice(`shutting down: ${open.size} connection(s) get up to ${grace} s to finish`);
@@ -97,7 +107,8 @@ export async function serveConnections(
     }
     await within(closed, grace * 1000);
     for (const { conn } of open) closeQuietly(conn);
-  });
+  };
+  onShutdown(() => shuttingDown = drain());
   const forget = (connection: Connection) => {
     open.delete(connection);
     if (open.size === 0) allClosed();
@@ -107,7 +118,8 @@ export async function serveConnections(
     try {
       conn = await listener.accept();
     } catch (error) {
-      if (isClosedSocket(error)) return;
+      // Closed by a shutdown: returning ends the script, so first let the connections finish.
+      if (isClosedSocket(error)) return await shuttingDown;
       if (error instanceof Deno.errors.NotConnected) {
         log.info("a client reset its connection before it was accepted");
         continue;
@@ -143,9 +155,14 @@ async function serveOne(
   log.info(`${peer} connected`);
   try {
     conn.setNoDelay(true);
-    await handle(conn);
-    if (connection.draining) await finishDraining(conn);
-    log.info(`${peer} closed`);
+    try {
+      await handle(conn);
+      log.info(`${peer} closed`);
+    } catch (error) {
+      if (!(error instanceof ShuttingDown)) throw error;
+      await finishDraining(conn);
+      log.info(`${peer} closed by the shutdown`);
+    }
   } catch (error) {
     if (error instanceof IdleTimeout) log.info(`${peer} ${error.message}; closed (--idle-timeout)`);
     else if (!isClosedSocket(error)) log.warn(`${peer} ${describePeerError(error)}`);
@@ -194,14 +211,15 @@ export interface Holder {
  * Yields what arrives on `conn`, chunk by chunk, until the peer closes its side. TCP is a
  * byte stream: a chunk can hold part of a message or several. While `holder` holds bytes
  * back, a pause of `PAUSE_MS` in the stream yields an empty chunk, so they can be released.
- * On a server, it also ends when the server shuts down and throws after `--idle-timeout`.
+ * On a server, it throws when the server shuts down and after `--idle-timeout`.
  * Each chunk lives in a reused buffer: use it before asking for the next one.
  */
 export async function* receive(conn: Deno.Conn, holder?: Holder): AsyncGenerator<Uint8Array> {
   const connection = connections.get(conn);
   const buffer = new Uint8Array(64 * 1024);
   let reading: Promise<number | null> | undefined;
-  while (!connection?.draining) {
+  while (true) {
+    if (connection?.draining) throw new ShuttingDown();
     reading ??= conn.read(buffer);
     const pausing = holder !== undefined && holder.pending > 0;
     const limit = pausing ? PAUSE_MS : connection?.idleMs ?? 0;
@@ -217,7 +235,8 @@ export async function* receive(conn: Deno.Conn, holder?: Holder): AsyncGenerator
       throw new IdleTimeout(`sent nothing for ${connection!.idleMs / 1000} s`);
     }
     reading = undefined;
-    if (count === null || connection?.draining) return;
+    if (connection?.draining) throw new ShuttingDown();
+    if (count === null) return;
     yield buffer.subarray(0, count);
   }
 }
