@@ -18,6 +18,7 @@ import { describeFailure, UsageError } from "./errors.ts";
 import { createLog, type Log } from "./log.ts";
 import { type Options, parseOptions, type ScriptSpec, usage } from "./options.ts";
 import { flushOutput } from "./stdio.ts";
+import { startTracing, trace, tracing } from "./trace.ts";
 
 /** What the body of a script receives. */
 export interface Context {
@@ -42,6 +43,7 @@ export async function runMain(
     }
     target = options;
     log = createLog(name, options.quiet);
+    if (options.trace) startTracing(name);
     requireNetPermission(options);
     handleShutdownSignals();
     await body({ options, log });
@@ -72,6 +74,9 @@ function handleShutdownSignals(): void {
   const shutdown = async () => {
     if (stopping) Deno.exit(0);
     stopping = true;
+    if (tracing) {
+      trace("close", "on Ctrl-C/SIGTERM: the tutorial's unreachable sock.close()", "none");
+    }
     await Promise.allSettled(closers.splice(0).map(async (close) => await close()));
     await flushOutput().catch(() => {});
     Deno.exit(0);

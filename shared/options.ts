@@ -23,6 +23,8 @@ export interface Options {
   host: string;
   port: number;
   help: boolean;
+  /** Print every socket operation on stderr, named after the tutorial's Python calls. */
+  trace: boolean;
   /** tcp/server.ts: serve one connection, then exit, as the tutorial does. */
   once: boolean;
   /** udp/client.ts: seconds to wait for each reply. */
@@ -98,6 +100,7 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     host: { type: "string" },
     port: { type: "string" },
     help: { type: "boolean" },
+    trace: { type: "boolean" },
   };
   for (const flag of extras) {
     declared[FLAGS[flag].name] = { type: FLAGS[flag].parse ? "string" : "boolean" };
@@ -114,6 +117,7 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     host: host.replace(/^\[(.*)\]$/, "$1"),
     port: parsePort(values.port as string | undefined, spec.role),
     help: Boolean(values.help),
+    trace: Boolean(values.trace),
     once: false,
     timeout: 0,
     quiet: false,
@@ -146,6 +150,7 @@ export function usage(spec: ScriptSpec, summary: string): string {
       const { name, value, help } = FLAGS[flag];
       return [`--${name}${value ? ` ${value}` : ""}`, help];
     }),
+    ["--trace", "print every socket call on stderr, named as in the tutorial"],
     ["--help", "show this help"],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;

@@ -22,10 +22,13 @@ import { describePeerError, isClosedSocket, type Target } from "./errors.ts";
 import type { Log } from "./log.ts";
 import { onShutdown } from "./main.ts";
 import { within } from "./timing.ts";
+import { trace, tracing } from "./trace.ts";
+import { writeAll } from "./bytes.ts";
 
 /** Binds, listens and announces it on stdout: `listening on tcp://127.0.0.1:5005`. */
 export function listenTcp(target: Target, log: Log): Deno.TcpListener {
   const listener = Deno.listen({ hostname: target.host, port: target.port, transport: "tcp" });
+  if (tracing) trace("bind+listen", formatAddress(listener.addr), "none", undefined, "Deno.listen");
   announceListening("tcp", listener.addr, log);
   return listener;
 }
@@ -34,6 +37,15 @@ export function listenTcp(target: Target, log: Log): Deno.TcpListener {
 export async function connectTcp(target: Target): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: target.host, port: target.port, transport: "tcp" });
   conn.setNoDelay(true);
+  if (tracing) {
+    trace(
+      "connect",
+      `${label(conn)} ${formatAddress(conn.remoteAddr)}`,
+      "none",
+      undefined,
+      "Deno.connect",
+    );
+  }
   return conn;
 }
 
@@ -130,6 +142,7 @@ export async function serveConnections(
       continue;
     }
     const peer = formatAddress(conn.remoteAddr);
+    if (tracing) trace("accept", `${label(conn)} ${peer}`, "none", undefined, "listener.accept");
     if (open.size >= maxConnections) {
       log.warn(`${peer} turned away: already ${open.size} connections (--max-connections)`);
       closeQuietly(conn);
@@ -167,7 +180,7 @@ async function serveOne(
     if (error instanceof IdleTimeout) log.info(`${peer} ${error.message}; closed (--idle-timeout)`);
     else if (!isClosedSocket(error)) log.warn(`${peer} ${describePeerError(error)}`);
   } finally {
-    closeQuietly(conn);
+    close(conn);
   }
 }
 
@@ -177,6 +190,9 @@ async function serveOne(
  * sends a reset, and the peer's system may discard what it had not yet delivered).
  */
 async function finishDraining(conn: Deno.TcpConn): Promise<void> {
+  if (tracing) {
+    trace("shutdown", label(conn), "none", undefined, "closeWrite", "(SHUT_WR: no more replies)");
+  }
   closeWriteQuietly(conn);
   const discard = new Uint8Array(16 * 1024);
   while ((await conn.read(discard)) !== null) {
@@ -236,9 +252,40 @@ export async function* receive(conn: Deno.Conn, holder?: Holder): AsyncGenerator
     }
     reading = undefined;
     if (connection?.draining) throw new ShuttingDown();
-    if (count === null) return;
+    if (count === null) {
+      if (tracing) trace("recv", label(conn), "in", PAUSED, "read", "(the peer closed its side)");
+      return;
+    }
+    if (tracing) trace("recv", label(conn), "in", buffer.subarray(0, count), "read");
     yield buffer.subarray(0, count);
   }
+}
+
+/** Python's `sock.send`, but sends every byte: one `write` may take only part of a buffer. */
+export async function send(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  if (bytes.length === 0) return;
+  if (tracing) trace("send", label(conn), "out", bytes, "write");
+  await writeAll(conn, bytes);
+}
+
+/** Python's `sock.close()`; closing twice is harmless. */
+export function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+    if (tracing) trace("close", label(conn), "none", undefined, "close");
+  } catch {
+    // already closed
+  }
+}
+
+const labels = new WeakMap<Deno.Conn, string>();
+let connectionCount = 0;
+
+/** `#1`, `#2`, ...: connections numbered in the order they were opened, for the trace. */
+function label(conn: Deno.Conn): string {
+  let name = labels.get(conn);
+  if (name === undefined) labels.set(conn, name = `#${++connectionCount}`);
+  return name;
 }
 
 /** Cuts the bytes a server sends back into replies of known lengths. */

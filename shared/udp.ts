@@ -19,6 +19,7 @@ import { announceListening, formatAddress, isIpLiteral } from "./address.ts";
 import { describePeerError, isClosedSocket, type Target } from "./errors.ts";
 import type { Log } from "./log.ts";
 import { within } from "./timing.ts";
+import { trace, tracing } from "./trace.ts";
 
 /** The largest payload one IPv4 UDP datagram carries: 65,535 − 8 (UDP) − 20 (IP header). */
 export const MAX_DATAGRAM = 65_507;
@@ -30,6 +31,9 @@ export function listenUdp(target: Target, log: Log): Deno.DatagramConn {
     port: target.port,
     transport: "udp",
   });
+  if (tracing) {
+    trace("socket+bind", formatAddress(socket.addr), "none", undefined, "Deno.listenDatagram");
+  }
   announceListening("udp", socket.addr, log);
   return socket;
 }
@@ -37,7 +41,11 @@ export function listenUdp(target: Target, log: Log): Deno.DatagramConn {
 /** Opens a client socket on any free port, of the same family (IPv4/IPv6) as the server. */
 export function openUdpClient(server: Target): Deno.DatagramConn {
   const hostname = server.host.includes(":") ? "::" : "0.0.0.0";
-  return Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
+  const socket = Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
+  if (tracing) {
+    trace("socket", formatAddress(socket.addr), "none", undefined, "Deno.listenDatagram");
+  }
+  return socket;
 }
 
 /**
@@ -54,6 +62,7 @@ export async function* receiveDatagrams(
   while (true) {
     try {
       const [data, address] = await socket.receive(buffer);
+      if (tracing) trace("recvfrom", formatAddress(address), "in", data, "receive");
       yield [data, address as Deno.NetAddr];
     } catch (error) {
       if (isClosedSocket(error)) return;
@@ -74,10 +83,11 @@ export async function sendDatagram(
 ): Promise<boolean> {
   const peer = formatAddress(address);
   if (data.length > MAX_DATAGRAM) {
-    log.warn(`${peer}: reply of ${data.length} bytes does not fit in a datagram; not sent`);
+    log.warn(`${peer}: ${data.length} bytes do not fit in a datagram; not sent`);
     return false;
   }
   try {
+    if (tracing) trace("sendto", peer, "out", data, "send");
     await socket.send(data, address);
     return true;
   } catch (error) {
@@ -111,9 +121,13 @@ export function receiveReplies(
       while (true) {
         receiving ??= socket.receive(buffer);
         const received = await within(receiving, deadline - Date.now());
-        if (received === undefined) return undefined;
+        if (received === undefined) {
+          if (tracing) trace("recvfrom", `no reply within ${timeoutMs / 1000} s`, "none");
+          return undefined;
+        }
         receiving = undefined;
         const [data, address] = received;
+        if (tracing) trace("recvfrom", formatAddress(address), "in", data, "receive");
         if (fromServer(address as Deno.NetAddr)) return data.slice();
         log.warn(`ignored a datagram from ${formatAddress(address as Deno.NetAddr)}`);
       }

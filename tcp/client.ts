@@ -10,11 +10,10 @@
  * @module
  */
 // import socket
-import { writeAll } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import { onShutdown, runMain } from "../shared/main.ts";
 import { input, printInOrder } from "../shared/stdio.ts";
-import { connectTcp, readReplies } from "../shared/tcp.ts";
+import { close, connectTcp, readReplies, send } from "../shared/tcp.ts";
 
 const SPEC = { script: "tcp/client.ts", role: "client" } as const;
 const summary = "TCP client: sends each line to the server and prints the reply.";
@@ -30,7 +29,7 @@ runMain(SPEC, summary, async ({ options }) => {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
   // sock.connect(('127.0.0.1', 5005))
   const sock = await connectTcp(options);
-  onShutdown(() => sock.close());
+  onShutdown(() => close(sock));
   const replies = readReplies(sock);
   const printer = printInOrder(window);
 
@@ -38,7 +37,7 @@ runMain(SPEC, summary, async ({ options }) => {
   //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
   for await (const msg of input("->")) {
     //   sock.send(msg.encode())  — the line as typed, without its newline, as in the tutorial
-    await writeAll(sock, msg);
+    await send(sock, msg);
 
     //   data = sock.recv(1024)  — one recv may return part of a reply (TCP is a byte stream,
     //                             not messages), so read until the whole reply is here: as many
@@ -50,5 +49,5 @@ runMain(SPEC, summary, async ({ options }) => {
   await printer.finish();
 
   // sock.close()
-  sock.close();
+  close(sock);
 });

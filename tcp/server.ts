@@ -9,10 +9,9 @@
  * @module
  */
 // import socket
-import { writeAll } from "../shared/bytes.ts";
 import { upperCaseStream } from "../shared/codec.ts";
 import { runMain } from "../shared/main.ts";
-import { listenTcp, receive, serveConnections } from "../shared/tcp.ts";
+import { listenTcp, receive, send, serveConnections } from "../shared/tcp.ts";
 
 const summary = "TCP server: sends everything each client sends back upper-cased.";
 const SPEC = {
@@ -40,10 +39,10 @@ runMain(SPEC, summary, async ({ options, log }) => {
     //     if not data: break  — the loop ends when the client closes its side
     for await (const data of receive(con, upper)) {
       //   capitalized = data.upper()
-      //   con.send(capitalized.encode())  — send, then read on: a client that does not read
-      //                                      slows only its own connection
-      await writeAll(con, upper.push(data));
+      //   con.send(capitalized.encode())  — send it all, then read on: a client that does not
+      //                                      read slows only its own connection
+      await send(con, upper.push(data));
     }
-    await writeAll(con, upper.flush());
+    await send(con, upper.flush());
   });
 });

@@ -15,25 +15,54 @@ interface Step {
 
 interface Transcript {
   server: string;
+  serverArgs: string[];
   steps: Step[];
+  /** What the server printed on stderr, when the README shows it (the server's --trace). */
+  serverOutput?: string;
 }
 
 function transcripts(): Transcript[] {
   const found: Transcript[] = [];
-  const pattern = /<!-- transcript: (\S+) -->\s*```console\n([\s\S]*?)```/g;
-  for (const [, server, body] of README.matchAll(pattern)) {
+  const pattern = new RegExp(
+    "<!-- transcript: (\\S+)((?: --[\\w-]+)*) -->\\s*```console\\n([\\s\\S]*?)```" +
+      "(?:\\s*<!-- server output -->\\s*```text\\n([\\s\\S]*?)```)?",
+    "g",
+  );
+  for (const [, server, serverArgs, body, serverOutput] of README.matchAll(pattern)) {
     const steps: Step[] = [];
     for (const line of body.split("\n")) {
       if (line.startsWith("$ ")) steps.push({ command: line.slice(2), expected: "" });
       else if (steps.length > 0 && line !== "") steps.at(-1)!.expected += line + "\n";
     }
-    found.push({ server, steps });
+    found.push({
+      server,
+      serverArgs: serverArgs.trim().split(" ").filter(Boolean),
+      steps,
+      serverOutput,
+    });
   }
   return found;
 }
 
 function forPort(text: string, port: number): string {
   return text.replaceAll(/\b5005\b/g, `${port}`);
+}
+
+/**
+ * Ports as the README writes them: the server's as 5005, and each other (ephemeral) port as
+ * 40001, 40002, ... in the order they first appear, so the same client port reads the same in
+ * the client's and the server's output.
+ */
+function portNormalizer(serverPort: number): (text: string) => string {
+  const names = new Map<string, string>([["5005", "5005"]]);
+  return (text) =>
+    text.replaceAll(new RegExp(`\\b${serverPort}\\b`, "g"), "5005").replaceAll(
+      /(?<=(?:127\.0\.0\.1|0\.0\.0\.0|\]):)\d{4,5}\b/g,
+      (port) => {
+        if (!names.has(port)) names.set(port, `${40000 + names.size}`);
+        return names.get(port)!;
+      },
+    );
 }
 
 /** The command as a test runs it: this Deno, the server's real port. */
@@ -66,7 +95,8 @@ for (const [index, transcript] of transcripts().entries()) {
     name,
     ignore: missing.length > 0,
     fn: async () => {
-      const server = await startServer(transcript.server);
+      const server = await startServer(transcript.server, transcript.serverArgs);
+      const normalize = portNormalizer(server.port);
       try {
         for (const step of transcript.steps) {
           const command = new Deno.Command("bash", {
@@ -77,10 +107,14 @@ for (const [index, transcript] of transcripts().entries()) {
           });
           const { stdout } = await withinOrFail(command.output(), 30_000, step.command);
           assert.equal(
-            decode(stdout).trimEnd(),
-            forPort(step.expected, server.port).trimEnd(),
+            normalize(decode(stdout)).trimEnd(),
+            step.expected.trimEnd(),
             `$ ${step.command}`,
           );
+        }
+        if (transcript.serverOutput !== undefined) {
+          await server.stop("SIGINT"); // Ctrl-C, as a reader ends it
+          assert.equal(normalize(server.stderr()).trimEnd(), transcript.serverOutput.trimEnd());
         }
       } finally {
         await server.stop();

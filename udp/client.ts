@@ -12,7 +12,7 @@
 // import socket
 import { onShutdown, runMain } from "../shared/main.ts";
 import { input, print } from "../shared/stdio.ts";
-import { MAX_DATAGRAM, openUdpClient, receiveReplies } from "../shared/udp.ts";
+import { openUdpClient, receiveReplies, sendDatagram } from "../shared/udp.ts";
 
 const SPEC = { script: "udp/client.ts", role: "client", flags: ["timeout"] } as const;
 const summary = "UDP client: sends each line as a datagram and prints the reply.";
@@ -29,13 +29,12 @@ runMain(SPEC, summary, async ({ options, log }) => {
   // while True:
   //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
   for await (const msg of input("->")) {
-    if (msg.length > MAX_DATAGRAM) {
-      log.warn(`line of ${msg.length} bytes does not fit in one datagram; not sent`);
+    //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))  — a line too long for one datagram is
+    //                                                     not sent (UDP does not split it)
+    if (!await sendDatagram(sock, msg, server, log)) {
       missing++;
       continue;
     }
-    //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
-    await sock.send(msg, server);
 
     //   recvMsg, addr = sock.recvfrom(2048)  — up to 65,507 bytes; UDP may lose it, so wait
     //                                           at most --timeout seconds

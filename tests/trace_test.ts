@@ -1,0 +1,218 @@
+/**
+ * `--trace`: one line per socket operation, named after the tutorial's Python calls, for each
+ * of the four scripts in a scripted session; never wider than TRACE_WIDTH columns.
+ */
+import assert from "node:assert/strict";
+import { writeAll } from "../shared/bytes.ts";
+import { displayWidth, preview, TRACE_WIDTH } from "../shared/trace.ts";
+import {
+  decode,
+  encode,
+  readBytes,
+  readToEnd,
+  type RunningServer,
+  runScript,
+  startServer,
+  withinOrFail,
+} from "./helpers.ts";
+
+/** The trace lines in `stderr`, without the log lines around them. */
+function traceLines(stderr: string, script: string): string[] {
+  const pattern = new RegExp(
+    `^\\[${script}\\] (socket|bind|accept|recv|send|connect|close|shutdown)`,
+  );
+  return stderr.split("\n").filter((line) => pattern.test(line));
+}
+
+/** Every pattern matches a line, in this order (other lines may come between). */
+function assertInOrder(lines: string[], patterns: RegExp[]) {
+  let at = 0;
+  for (const pattern of patterns) {
+    while (at < lines.length && !pattern.test(lines[at])) at++;
+    assert.ok(at < lines.length, `no line matching ${pattern} in order:\n${lines.join("\n")}`);
+    at++;
+  }
+}
+
+function assertWithinWidth(lines: string[]) {
+  for (const line of lines) {
+    assert.ok(displayWidth(line) <= TRACE_WIDTH, `${displayWidth(line)} columns: ${line}`);
+  }
+}
+
+async function waitForLines(server: RunningServer, script: string, count: number) {
+  const deadline = Date.now() + 10_000;
+  while (traceLines(server.stderr(), script).length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("preview escapes bytes that are not text and cuts long payloads", () => {
+  assert.equal(preview(encode("hello"), 40), '"hello"');
+  assert.equal(preview(new Uint8Array([0x61, 0xff, 0x0a, 0x09, 0x00]), 40), '"a\\xff\\n\\t\\x00"');
+  assert.equal(preview(encode('say "hi" \\'), 40), '"say \\"hi\\" \\\\"');
+  assert.equal(preview(encode("안녕"), 40), '"안녕"');
+  assert.equal(preview(new Uint8Array([0xed, 0xa0, 0x80]), 40), '"\\xed\\xa0\\x80"'); // a surrogate
+  const cut = preview(encode("abcdefghij".repeat(10)), 20);
+  assert.equal(cut, '"abcdefghijabcdefg…"');
+  assert.ok(displayWidth(preview(encode("한".repeat(100)), 21)) <= 21);
+});
+
+Deno.test("udp/server and udp/client --trace show socket, sendto and recvfrom", async () => {
+  const server = await startServer("udp/server.ts", ["--trace"]);
+  try {
+    const args = ["--port", `${server.port}`, "--trace"];
+    const client = await runScript("udp/client.ts", args, "hello\n\xff!\n");
+    assert.equal(client.code, 0);
+    const clientLines = traceLines(client.stderr, "udp/client");
+    assertInOrder(clientLines, [
+      /socket +0\.0\.0\.0:\d+ +\(Deno\.listenDatagram\)$/,
+      /sendto +127\.0\.0\.1:\d+ <- 5 B "hello" +\(send\)$/,
+      /recvfrom +127\.0\.0\.1:\d+ -> 5 B "HELLO" +\(receive\)$/,
+      /sendto +127\.0\.0\.1:\d+ <- 3 B "ÿ!"/, // U+00FF typed as text, two bytes
+    ]);
+    await waitForLines(server, "udp/server", 5);
+    const serverLines = traceLines(server.stderr(), "udp/server");
+    assertInOrder(serverLines, [
+      new RegExp(`socket\\+bind +127\\.0\\.0\\.1:${server.port} +\\(Deno\\.listenDatagram\\)$`),
+      /recvfrom +127\.0\.0\.1:\d+ -> 5 B "hello" +\(receive\)$/,
+      /sendto +127\.0\.0\.1:\d+ <- 5 B "HELLO" +\(send\)$/,
+    ]);
+    assertWithinWidth([...clientLines, ...serverLines]);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("udp/client --trace shows a reply that never came", async () => {
+  const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  try {
+    const port = (silent.addr as Deno.NetAddr).port;
+    const args = ["--port", `${port}`, "--timeout", "0.2", "--trace"];
+    const client = await runScript("udp/client.ts", args, "lost\n");
+    assert.equal(client.code, 1);
+    assertInOrder(client.stderr.split("\n"), [
+      /sendto .* "lost"/,
+      /recvfrom +no reply within 0\.2 s/,
+    ]);
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("a 65,507-byte datagram's trace line is cut to the width, with its size", async () => {
+  const server = await startServer("udp/server.ts", ["--trace"]);
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  try {
+    const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
+    await socket.send(encode("가".repeat(21_835) + "ab"), target); // 65,507 bytes
+    await withinOrFail(socket.receive(), 10_000, "no reply");
+    await waitForLines(server, "udp/server", 3);
+    const lines = traceLines(server.stderr(), "udp/server");
+    const received = lines.find((line) => line.includes("recvfrom"))!;
+    assert.match(received, /-> 65,507 B "가+…" +\(receive\)$/);
+    assertWithinWidth(lines);
+  } finally {
+    socket.close();
+    await server.stop();
+  }
+});
+
+Deno.test("tcp/server and tcp/client --trace show connect, accept, send, recv and close", async () => {
+  const server = await startServer("tcp/server.ts", ["--trace"]);
+  try {
+    const args = ["--port", `${server.port}`, "--trace"];
+    const client = await runScript("tcp/client.ts", args, "hello\n안녕\n");
+    assert.equal(decode(client.stdout), "HELLO\n안녕\n");
+    const clientLines = traceLines(client.stderr, "tcp/client");
+    assertInOrder(clientLines, [
+      /connect +#1 127\.0\.0\.1:\d+ +\(Deno\.connect\)$/,
+      /send +#1 <- 5 B "hello" +\(write\)$/,
+      /send +#1 <- 6 B "안녕" +\(write\)$/,
+      /close +#1 +\(close\)$/,
+    ]);
+    assert.ok(clientLines.some((line) => /recv +#1 -> \d+ B "HELLO/.test(line)));
+    await waitForLines(server, "tcp/server", 8);
+    const serverLines = traceLines(server.stderr(), "tcp/server");
+    assertInOrder(serverLines, [
+      /bind\+listen +127\.0\.0\.1:\d+ +\(Deno\.listen\)$/,
+      /accept +#1 127\.0\.0\.1:\d+ +\(listener\.accept\)$/,
+      /recv +#1 -> \d+ B "hello/,
+      /send +#1 <- \d+ B "HELLO/,
+      /recv +#1 -> 0 B \(the peer closed its side\)/,
+      /close +#1 +\(close\)$/,
+    ]);
+    assertWithinWidth([...clientLines, ...serverLines]);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("tcp/server --trace shows a message in several reads and several in one", async () => {
+  const server = await startServer("tcp/server.ts", ["--trace"]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await writeAll(conn, encode("hel"));
+    assert.equal(decode(await readBytes(conn, 3)), "HEL");
+    await writeAll(conn, encode("lo\n"));
+    assert.equal(decode(await readBytes(conn, 3)), "LO\n");
+    await writeAll(conn, encode("one\ntwo\n"));
+    assert.equal(decode(await readBytes(conn, 8)), "ONE\nTWO\n");
+    await conn.closeWrite(); // a half-close: the server still answers, then closes
+    await readToEnd(conn);
+    await waitForLines(server, "tcp/server", 10);
+    assertInOrder(traceLines(server.stderr(), "tcp/server"), [
+      /recv +#1 -> 3 B "hel"/,
+      /recv +#1 -> 3 B "lo\\n"/,
+      /recv +#1 -> 8 B "one\\ntwo\\n"/,
+      /recv +#1 -> 0 B \(the peer closed its side\)/,
+      /close +#1/,
+    ]);
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("tcp/server --trace shows a reset and keeps tracing the next client", async () => {
+  const server = await startServer("tcp/server.ts", ["--trace"]);
+  try {
+    const script = `
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"reset me")
+s.recv(8)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+`;
+    const python = new Deno.Command("python3", { args: ["-c", script, `${server.port}`] });
+    assert.equal((await python.output()).code, 0);
+    await server.waitForLog(/reset the connection/);
+    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "after\n");
+    assert.equal(decode(result.stdout), "AFTER\n");
+    await waitForLines(server, "tcp/server", 9);
+    assertInOrder(server.stderr().split("\n"), [
+      /accept +#1/,
+      /recv +#1 -> 8 B "reset me"/,
+      /send +#1 <- 8 B "RESET ME"/,
+      /reset the connection/,
+      /close +#1/,
+      /accept +#2/,
+      /recv +#2 -> 5 B "after"/,
+    ]);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("without --trace nothing is traced", async () => {
+  const server = await startServer("tcp/server.ts");
+  try {
+    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");
+    assert.equal(result.stderr, "");
+    await server.stop();
+    assert.deepEqual(traceLines(server.stderr(), "tcp/server"), []);
+  } finally {
+    await server.stop();
+  }
+});
