@@ -113,7 +113,16 @@ for (const [index, transcript] of transcripts().entries()) {
           );
         }
         if (transcript.serverOutput !== undefined) {
-          await server.stop("SIGINT"); // Ctrl-C, as a reader ends it
+          // Let the server finish with the last client (all but the Ctrl-C line are there),
+          // then Ctrl-C, as a reader ends it.
+          const lines = transcript.serverOutput.trimEnd().split("\n").length;
+          const deadline = Date.now() + 10_000;
+          while (
+            server.stderr().trimEnd().split("\n").length < lines - 1 && Date.now() < deadline
+          ) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          await server.stop("SIGINT");
           assert.equal(normalize(server.stderr()).trimEnd(), transcript.serverOutput.trimEnd());
         }
       } finally {
