@@ -404,7 +404,8 @@ Deno.test("log colour only on a terminal and only without NO_COLOR", async () =>
 import os, pty, sys
 pid, fd = pty.fork()
 if pid == 0:
-    os.execve(sys.argv[1], sys.argv[1:], dict(os.environ, **${JSON.stringify(env)}))
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    os.execve(sys.argv[1], sys.argv[1:], dict(env, **${JSON.stringify(env)}))
 out = b""
 while True:
     try:
