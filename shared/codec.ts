@@ -41,9 +41,19 @@ export interface UpperCaseStream {
   readonly pending: number;
 }
 
+export interface UpperCaseStreamOptions {
+  /**
+   * Write every result into one buffer that the stream keeps and reuses, instead of a new
+   * array per chunk: a result is then valid only until the next `push`. For a server that
+   * sends each result before it reads on, this keeps memory flat and the collector idle.
+   */
+  reuseOutput?: boolean;
+}
+
 /** Starts a stream whose output, concatenated, equals `upperCase` of the whole input. */
-export function upperCaseStream(): UpperCaseStream {
+export function upperCaseStream(options: UpperCaseStreamOptions = {}): UpperCaseStream {
   let held = EMPTY;
+  const scratch = options.reuseOutput ? { buffer: EMPTY } : undefined;
   const flush = (): Uint8Array => {
     const released = held;
     held = EMPTY;
@@ -53,7 +63,7 @@ export function upperCaseStream(): UpperCaseStream {
     push(chunk) {
       if (chunk.length === 0) return flush();
       const input = held.length === 0 ? chunk : concat([held, chunk]);
-      const { output, consumed } = convert(input, false);
+      const { output, consumed } = convert(input, false, scratch);
       held = consumed === input.length ? EMPTY : input.slice(consumed);
       return output;
     },
@@ -73,9 +83,15 @@ const INCOMPLETE = 0;
  * Upper-cases `input`. When `final` is false, a well-formed but unfinished character at the
  * end is left unconsumed for the caller to hold; otherwise its bytes pass through as invalid.
  */
-function convert(input: Uint8Array, final: boolean): { output: Uint8Array; consumed: number } {
+function convert(
+  input: Uint8Array,
+  final: boolean,
+  scratch?: { buffer: Uint8Array },
+): { output: Uint8Array; consumed: number } {
   const length = input.length;
-  let output: Uint8Array = new Uint8Array(length);
+  let output: Uint8Array = scratch && scratch.buffer.length >= length
+    ? scratch.buffer
+    : new Uint8Array(length);
   let o = 0;
   let i = 0;
   while (i < length) {
@@ -105,6 +121,7 @@ function convert(input: Uint8Array, final: boolean): { output: Uint8Array; consu
     }
     i += size;
   }
+  if (scratch && output.length > scratch.buffer.length) scratch.buffer = output;
   return { output: output.subarray(0, o), consumed: i };
 }
 

@@ -31,8 +31,9 @@ runMain(SPEC, summary, async ({ options, log }) => {
   // and the listening socket: the tutorial's unreachable `sock.close()`.
   await serveConnections(sock, { ...options, log }, async (con) => {
     // TCP is a byte stream: a read may end inside a multibyte character, which is held back
-    // until its last bytes arrive, so it is upper-cased whole.
-    const upper = upperCaseStream();
+    // until its last bytes arrive, so it is upper-cased whole. Each reply is sent before the
+    // next read, so one output buffer serves the whole connection.
+    const upper = upperCaseStream({ reuseOutput: true });
 
     // while True:
     //     data = con.recv(1024).decode()

@@ -135,3 +135,17 @@ Deno.test("a stream cut at random places gives the same bytes as the whole messa
   for (let at = random(7); at < input.length; at += 1 + random(9)) cuts.push(at);
   assert.deepEqual(streamed(input, cuts), upperCase(input));
 });
+
+Deno.test("a stream that reuses its output gives the same bytes, chunk by chunk", () => {
+  const reusing = upperCaseStream({ reuseOutput: true });
+  const fresh = upperCaseStream();
+  const chunks = ["hello ", "straße ", "ΐ".repeat(100), "안", "녕 abc"].map(encode);
+  const outputs = new Set<ArrayBufferLike>();
+  for (const chunk of chunks) {
+    const reused = reusing.push(chunk);
+    assert.deepEqual(reused, fresh.push(chunk));
+    outputs.add(reused.buffer);
+  }
+  // One buffer, replaced only when a chunk outgrew it (ΐ grows threefold).
+  assert.ok(outputs.size <= 3, `${outputs.size} buffers for ${chunks.length} chunks`);
+});
