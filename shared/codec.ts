@@ -88,24 +88,64 @@ function convert(
   final: boolean,
   scratch?: { buffer: Uint8Array },
 ): { output: Uint8Array; consumed: number } {
+  const ascii = convertAscii(input, final, scratch);
+  if (ascii) return ascii;
   const length = input.length;
   let output: Uint8Array = scratch && scratch.buffer.length >= length
     ? scratch.buffer
     : new Uint8Array(length);
-  let o = 0;
+  // Most text keeps its length when upper-cased: copy all of it at once (natively) and write
+  // only the bytes that change. The first character whose upper case has another length
+  // (ß → SS, ı → I) shifts everything after it; from there on bytes are copied one by one.
+  output.set(input);
   let i = 0;
   while (i < length) {
     const byte = input[i];
     if (byte < 0x80) {
-      // ASCII: a-z (0x61-0x7a) loses its 0x20 bit, everything else is copied.
+      // ASCII: a-z (0x61-0x7a) loses its 0x20 bit; everything else is already in place.
+      if (byte >= 0x61 && byte <= 0x7a) output[i] = byte ^ 0x20;
+      i++;
+      continue;
+    }
+    if (isCaselessThreeByte(input, i)) {
+      i += 3;
+      continue;
+    }
+    const size = characterLength(input, i);
+    if (size === INCOMPLETE && !final) return done(output, i, i, scratch);
+    if (size <= INVALID) {
+      i++; // not UTF-8: the byte passes through unchanged, as surrogateescape does
+      continue;
+    }
+    const upper = upperCaseOf(codePointAt(input, i, size));
+    if (upper !== undefined) {
+      if (upper.length !== size) break;
+      output.set(upper, i);
+    }
+    i += size;
+  }
+  if (i >= length) return done(output, length, length, scratch);
+
+  // Shifted: the output no longer lines up with the input.
+  let o = i;
+  while (i < length) {
+    const byte = input[i];
+    if (byte < 0x80) {
       output[o++] = byte >= 0x61 && byte <= 0x7a ? byte ^ 0x20 : byte;
       i++;
+      continue;
+    }
+    if (isCaselessThreeByte(input, i)) {
+      output[o] = byte;
+      output[o + 1] = input[i + 1];
+      output[o + 2] = input[i + 2];
+      o += 3;
+      i += 3;
       continue;
     }
     const size = characterLength(input, i);
     if (size === INCOMPLETE && !final) break;
     if (size <= INVALID) {
-      // Not UTF-8 (or cut off at the very end): the byte passes through, as surrogateescape does.
       output[o++] = byte;
       i++;
       continue;
@@ -121,8 +161,86 @@ function convert(
     }
     i += size;
   }
+  return done(output, o, i, scratch);
+}
+
+/** The result of `convert`: `written` bytes of `output`, `consumed` bytes of the input. */
+function done(
+  output: Uint8Array,
+  written: number,
+  consumed: number,
+  scratch?: { buffer: Uint8Array },
+): { output: Uint8Array; consumed: number } {
   if (scratch && output.length > scratch.buffer.length) scratch.buffer = output;
-  return { output: output.subarray(0, o), consumed: i };
+  return { output: output.subarray(0, written), consumed };
+}
+
+/**
+ * True for a well-formed three-byte character on a caseless page (Hangul, CJK): the bulk of
+ * Korean text, recognised without the general path's calls. Lead bytes E0 and ED have
+ * narrower rules for their second byte and are left to the general path.
+ */
+function isCaselessThreeByte(input: Uint8Array, i: number): boolean {
+  const lead = input[i];
+  if (lead < 0xe1 || lead > 0xef || lead === 0xed || i + 2 >= input.length) return false;
+  const second = input[i + 1];
+  if ((second & 0xc0) !== 0x80 || (input[i + 2] & 0xc0) !== 0x80) return false;
+  return pageStates[(((lead & 0x0f) << 12) | ((second & 0x3f) << 6)) >> PAGE_BITS] === CASELESS;
+}
+
+// ASCII, the common case, goes through V8's native decoder, `toUpperCase` and encoder, which
+// are several times faster than a JavaScript loop over the bytes. Anything else takes the byte
+// loop: for Korean and mixed text it is as fast as the native path or faster, and it is the
+// only one that keeps bytes that are not UTF-8.
+const latin1 = new TextDecoder("latin1");
+
+/** `convert` for input whose complete part is all ASCII; undefined for anything else. */
+function convertAscii(
+  input: Uint8Array,
+  final: boolean,
+  scratch?: { buffer: Uint8Array },
+): { output: Uint8Array; consumed: number } | undefined {
+  const end = final ? input.length : completeLength(input);
+  // What is held back must be the start of a real character; the byte loop sorts out the rest.
+  if (end < input.length && characterLength(input, end) !== INCOMPLETE) return undefined;
+  if (!isAscii(input, end)) return undefined;
+  const upper = latin1.decode(input.subarray(0, end)).toUpperCase();
+  if (!scratch) return { output: encoder.encode(upper), consumed: end };
+  if (scratch.buffer.length < end) scratch.buffer = new Uint8Array(end);
+  const { written } = encoder.encodeInto(upper, scratch.buffer);
+  return { output: scratch.buffer.subarray(0, written), consumed: end };
+}
+
+/** True when the first `end` bytes are all below 0x80; reads four bytes at a time. */
+function isAscii(input: Uint8Array, end: number): boolean {
+  let i = 0;
+  const misaligned = (4 - (input.byteOffset & 3)) & 3;
+  for (; i < misaligned && i < end; i++) if (input[i] & 0x80) return false;
+  const words = (end - i) >> 2;
+  if (words > 0) {
+    const view = new Uint32Array(input.buffer, input.byteOffset + i, words);
+    for (let w = 0; w < words; w++) if (view[w] & 0x80808080) return false;
+    i += words << 2;
+  }
+  for (; i < end; i++) if (input[i] & 0x80) return false;
+  return true;
+}
+
+/**
+ * Where the last character of `input` starts, if the input ends before that character does
+ * (so the next chunk may complete it); otherwise the whole length.
+ */
+function completeLength(input: Uint8Array): number {
+  for (let back = 1; back <= 3 && back <= input.length; back++) {
+    const byte = input[input.length - back];
+    if (byte < 0x80) return input.length; // ASCII: complete
+    if (byte >= 0xc0) {
+      // A lead byte: how long its character is, and whether all of it is here.
+      const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return size > back ? input.length - back : input.length;
+    }
+  }
+  return input.length;
 }
 
 /**
