@@ -26,6 +26,14 @@ export function upperCase(bytes: Uint8Array): Uint8Array {
   return convert(bytes, true).output;
 }
 
+/**
+ * How many bytes `upperCase(bytes)` has, without building it when it is plain ASCII: a
+ * client uses it to know where each reply ends in the byte stream.
+ */
+export function upperCasedLength(bytes: Uint8Array): number {
+  return isAscii(bytes, bytes.length) ? bytes.length : upperCase(bytes).length;
+}
+
 /** Upper-cases a byte stream that arrives in chunks, such as a TCP connection. */
 export interface UpperCaseStream {
   /**

@@ -23,21 +23,27 @@ const encoder = new TextEncoder();
  */
 export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
-  const buffer = new Uint8Array(64 * 1024);
-  let pending: Uint8Array[] = [];
-  let lines: Uint8Array[] = [];
+  let pending: Uint8Array[] = []; // the start of a line that continues in the next read
   while (true) {
-    if (lines.length === 0) {
-      await flushOutput();
-      if (interactive) await writeAll(Deno.stdout, encoder.encode(prompt));
-      const count = await Deno.stdin.read(buffer);
-      if (count === null) break;
-      [lines, pending] = splitLines(buffer.subarray(0, count), pending);
-      continue;
+    await flushOutput();
+    if (interactive) await writeAll(Deno.stdout, encoder.encode(prompt));
+    // A fresh buffer for every read: the lines handed out are views into it, never copies.
+    const buffer = new Uint8Array(64 * 1024);
+    const count = await Deno.stdin.read(buffer);
+    if (count === null) break;
+    const chunk = buffer.subarray(0, count);
+    let start = 0;
+    let end: number;
+    while ((end = chunk.indexOf(NEWLINE, start)) !== -1) {
+      const piece = chunk.subarray(start, end);
+      const line = pending.length === 0 ? piece : concat([...pending, piece]);
+      pending = [];
+      yield withoutCarriageReturn(line);
+      start = end + 1;
     }
-    yield lines.shift()!;
+    if (start < count) pending.push(chunk.subarray(start));
   }
-  const last = joinParts(pending);
+  const last = concat(pending);
   if (last.length > 0) yield withoutCarriageReturn(last);
   // Ctrl-D leaves the cursor after the prompt: end the line so the shell starts clean.
   if (interactive) await writeAll(Deno.stdout, encoder.encode("\n"));
@@ -57,8 +63,11 @@ const FLUSH_AT = 64 * 1024;
 export async function print(bytes: Uint8Array): Promise<void> {
   unwritten.push(bytes, NEWLINE_BYTES);
   unwrittenBytes += bytes.length + 1;
-  if (unwrittenBytes >= FLUSH_AT || Deno.stdout.isTerminal()) await flushOutput();
+  stdoutIsTerminal ??= Deno.stdout.isTerminal(); // asked once: it is a system call
+  if (unwrittenBytes >= FLUSH_AT || stdoutIsTerminal) await flushOutput();
 }
+
+let stdoutIsTerminal: boolean | undefined;
 
 /** Writes out everything `print` has gathered. */
 export async function flushOutput(): Promise<void> {
@@ -77,8 +86,13 @@ export interface OrderedPrinter {
   finish(): Promise<void>;
 }
 
-export function printInOrder(window: number): OrderedPrinter {
-  const outstanding: Promise<void>[] = [];
+/**
+ * `beforeWait` runs when `print` is about to wait for a reply that is not there yet: a client
+ * that gathers its sends into batches (`batchedSender`) sends them there, so it never waits
+ * for a reply to a message it has not sent.
+ */
+export function printInOrder(window: number, beforeWait?: () => void): OrderedPrinter {
+  const outstanding: { printed: Promise<void>; arrived: boolean }[] = [];
   let printed = Promise.resolve();
   let failure: unknown;
   const check = () => {
@@ -86,39 +100,27 @@ export function printInOrder(window: number): OrderedPrinter {
   };
   return {
     async print(reply) {
-      reply.catch(() => {}); // its failure is reported in order, below, not as unhandled
+      const entry = { printed, arrived: false };
+      reply.then(() => entry.arrived = true, () => entry.arrived = true); // also: no unhandled rejection
       // Chained, so each reply is printed after the one before it, whichever arrives first.
       printed = printed.then(async () => print(await reply));
-      outstanding.push(printed.catch((error) => void (failure ??= error)));
-      if (outstanding.length >= window) await outstanding.shift();
+      entry.printed = printed.catch((error) => void (failure ??= error));
+      outstanding.push(entry);
+      if (outstanding.length >= window) {
+        const oldest = outstanding.shift()!;
+        if (!oldest.arrived) beforeWait?.();
+        await oldest.printed;
+      }
       check();
     },
     async finish() {
-      await Promise.all(outstanding.splice(0));
+      beforeWait?.();
+      await Promise.all(outstanding.splice(0).map((entry) => entry.printed));
       check();
     },
   };
 }
 
-/** Splits `chunk` at newlines; `pending` is the unfinished line carried over from before. */
-function splitLines(chunk: Uint8Array, pending: Uint8Array[]): [Uint8Array[], Uint8Array[]] {
-  const lines: Uint8Array[] = [];
-  let start = 0;
-  let end: number;
-  while ((end = chunk.indexOf(NEWLINE, start)) !== -1) {
-    lines.push(withoutCarriageReturn(joinParts([...pending, chunk.subarray(start, end)])));
-    pending = [];
-    start = end + 1;
-  }
-  if (start < chunk.length) pending = [...pending, chunk.slice(start)];
-  return [lines, pending];
-}
-
 function withoutCarriageReturn(line: Uint8Array): Uint8Array {
   return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
-}
-
-function joinParts(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0].slice();
-  return concat(parts);
 }

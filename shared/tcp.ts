@@ -268,6 +268,61 @@ export async function send(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   await writeAll(conn, bytes);
 }
 
+/** Gathers what is sent during one turn of the event loop into one write. */
+export interface BatchedSender {
+  /** Queues `bytes`; they go out, with everything else queued meanwhile, as soon as the
+   * script waits for anything (a reply, more input). Throws if an earlier write failed. */
+  send(bytes: Uint8Array): void;
+  /** Starts writing whatever is queued now, without waiting for it. */
+  sendQueued(): void;
+  /** Writes whatever is queued now and waits until all of it has gone. */
+  flush(): Promise<void>;
+}
+
+/**
+ * A sender for a client with many short messages (a piped file of lines): one write per
+ * batch instead of one per line. Its memory is bounded by whatever bounds the messages in
+ * flight (the client's window of replies).
+ */
+export function batchedSender(conn: Deno.Conn): BatchedSender {
+  const BATCH_BYTES = 64 * 1024;
+  let queued: Uint8Array[] = [];
+  let queuedBytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing = Promise.resolve();
+  let failure: unknown;
+  const writeQueued = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (queued.length > 0) {
+      const bytes = queued.length === 1 ? queued[0] : concat(queued);
+      queued = [];
+      queuedBytes = 0;
+      writing = writing.then(() => send(conn, bytes));
+      writing.catch((error) => void (failure ??= error));
+    }
+    return writing;
+  };
+  return {
+    send(bytes) {
+      if (failure !== undefined) throw failure;
+      if (bytes.length === 0) return;
+      queued.push(bytes);
+      queuedBytes += bytes.length;
+      // Sent at the latest when the event loop next turns (say, to wait for more input).
+      if (queuedBytes >= BATCH_BYTES) writeQueued();
+      else timer ??= setTimeout(writeQueued, 0);
+    },
+    sendQueued() {
+      writeQueued();
+    },
+    async flush() {
+      await writeQueued().catch(() => {});
+      if (failure !== undefined) throw failure;
+    },
+  };
+}
+
 /** Python's `sock.close()`; closing twice is harmless. */
 export function close(conn: Deno.Conn): void {
   try {

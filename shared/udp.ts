@@ -81,18 +81,18 @@ export async function sendDatagram(
   address: Deno.NetAddr,
   log: Log,
 ): Promise<boolean> {
-  const peer = formatAddress(address);
+  // The peer's address is spelled out only when a line needs it: not on the hot path.
   if (data.length > MAX_DATAGRAM) {
-    log.warn(`${peer}: ${data.length} bytes do not fit in a datagram; not sent`);
+    log.warn(`${formatAddress(address)}: ${data.length} bytes do not fit in a datagram; not sent`);
     return false;
   }
   try {
-    if (tracing) trace("sendto", peer, "out", data, "send");
+    if (tracing) trace("sendto", formatAddress(address), "out", data, "send");
     await socket.send(data, address);
     return true;
   } catch (error) {
     if (isClosedSocket(error)) throw error;
-    log.warn(`${peer}: ${describePeerError(error)}`);
+    log.warn(`${formatAddress(address)}: ${describePeerError(error)}`);
     return false;
   }
 }

@@ -10,10 +10,10 @@
  * @module
  */
 // import socket
-import { upperCase } from "../shared/codec.ts";
+import { upperCasedLength } from "../shared/codec.ts";
 import { onShutdown, runMain } from "../shared/main.ts";
 import { input, printInOrder } from "../shared/stdio.ts";
-import { close, connectTcp, readReplies, send } from "../shared/tcp.ts";
+import { batchedSender, close, connectTcp, readReplies } from "../shared/tcp.ts";
 
 const SPEC = { script: "tcp/client.ts", role: "client" } as const;
 const summary = "TCP client: sends each line to the server and prints the reply.";
@@ -30,22 +30,25 @@ runMain(SPEC, summary, async ({ options }) => {
   // sock.connect(('127.0.0.1', 5005))
   const sock = await connectTcp(options);
   onShutdown(() => close(sock));
+  const sender = batchedSender(sock);
   const replies = readReplies(sock);
-  const printer = printInOrder(window);
+  const printer = printInOrder(window, () => sender.sendQueued());
 
   // while True:
   //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
   for await (const msg of input("->")) {
-    //   sock.send(msg.encode())  — the line as typed, without its newline, as in the tutorial
-    await send(sock, msg);
+    //   sock.send(msg.encode())  — the line as typed, without its newline, as in the tutorial;
+    //                              lines piped in together go out together, in one write
+    sender.send(msg);
 
     //   data = sock.recv(1024)  — one recv may return part of a reply (TCP is a byte stream,
     //                             not messages), so read until the whole reply is here: as many
     //                             bytes as the upper-cased line has
-    const data = replies.next(upperCase(msg).length);
+    const data = replies.next(upperCasedLength(msg));
     //   print(data.decode())  — in order; waits here only when `window` replies are pending
     await printer.print(data);
   }
+  await sender.flush();
   await printer.finish();
 
   // sock.close()

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { concat } from "../shared/bytes.ts";
-import { MAX_GROWTH, upperCase, upperCaseStream } from "../shared/codec.ts";
+import { MAX_GROWTH, upperCase, upperCasedLength, upperCaseStream } from "../shared/codec.ts";
 import { decode, encode } from "./helpers.ts";
 
 const upper = (text: string) => decode(upperCase(encode(text)));
@@ -148,4 +148,11 @@ Deno.test("a stream that reuses its output gives the same bytes, chunk by chunk"
   }
   // One buffer, replaced only when a chunk outgrew it (ΐ grows threefold).
   assert.ok(outputs.size <= 3, `${outputs.size} buffers for ${chunks.length} chunks`);
+});
+
+Deno.test("upperCasedLength is the length of the upper-cased bytes", () => {
+  for (const text of ["hello", "안녕", "straße", "ΐ", "ı", ""]) {
+    assert.equal(upperCasedLength(encode(text)), upperCase(encode(text)).length, text);
+  }
+  assert.equal(upperCasedLength(new Uint8Array([0x61, 0xff])), 2);
 });
