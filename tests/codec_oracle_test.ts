@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { concat, writeAll } from "../shared/bytes.ts";
 import { upperCase, upperCaseStream } from "../shared/codec.ts";
-import { readToEnd, ROOT, startServer, withinOrFail } from "./helpers.ts";
+import { randomSource, readToEnd, ROOT, startServer, withinOrFail } from "./helpers.ts";
 
 const ORACLE = `${ROOT}tests/fixtures/oracle.py`;
 
@@ -77,8 +77,7 @@ Deno.test("the codec gives Python's bytes for every code point Python knows", as
 
 Deno.test("the codec gives Python's bytes when the corpus arrives in random pieces", async () => {
   const { input, expected } = await loadCorpus();
-  let seed = 11;
-  const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+  const random = randomSource(11);
   const stream = upperCaseStream();
   const parts: Uint8Array[] = [];
   for (let at = 0; at < input.length;) {
@@ -118,8 +117,7 @@ Deno.test("tcp/server gives Python's bytes for the corpus sent in random-sized w
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   try {
     const reading = readToEnd(conn);
-    let seed = 5;
-    const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+    const random = randomSource(5);
     for (let at = 0; at < input.length;) {
       const size = 1 + random(20_000);
       await writeAll(conn, input.subarray(at, at + size));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { concat } from "../shared/bytes.ts";
 import { MAX_GROWTH, upperCase, upperCasedLength, upperCaseStream } from "../shared/codec.ts";
-import { decode, encode } from "./helpers.ts";
+import { decode, encode, randomSource } from "./helpers.ts";
 
 const upper = (text: string) => decode(upperCase(encode(text)));
 const bytes = (...values: number[]) => new Uint8Array(values);
@@ -126,8 +126,7 @@ Deno.test("does not hold back bytes that no later byte could complete", () => {
 });
 
 Deno.test("a stream cut at random places gives the same bytes as the whole message", () => {
-  let seed = 7;
-  const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+  const random = randomSource(7);
   const pieces = ["hello ", "안녕 ", "straße ", "ΐ", "😀", "\xff", "ǅ", "\n"];
   const text = Array.from({ length: 2000 }, () => pieces[random(pieces.length)]).join("");
   const input = concat([encode(text), bytes(0xff, 0xc3, 0xe2, 0x82, 0x61, 0xf0, 0x9f)]);

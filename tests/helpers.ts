@@ -248,3 +248,22 @@ function collectText(stream: ReadableStream<Uint8Array>): CollectedText {
     },
   };
 }
+
+/** Connects to a server under test on 127.0.0.1. */
+export function connect(port: number): Promise<Deno.TcpConn> {
+  return Deno.connect({ hostname: "127.0.0.1", port });
+}
+
+/** True when `name` is a command on PATH (a tool a test needs, such as nc or socat). */
+export function hasCommand(name: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${name}`] }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+/** A seeded random source (`random(limit)` gives 0 to limit-1), so a failure can be replayed. */
+export function randomSource(seed: number): (limit: number) => number {
+  return (limit) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+}

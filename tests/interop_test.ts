@@ -6,20 +6,21 @@
 import assert from "node:assert/strict";
 import { upperCase } from "../shared/codec.ts";
 import { within } from "../shared/timing.ts";
-import { decode, encode, freePort, ROOT, runScript, startServer, withinOrFail } from "./helpers.ts";
+import {
+  decode,
+  encode,
+  freePort,
+  hasCommand,
+  randomSource,
+  ROOT,
+  runScript,
+  startServer,
+  withinOrFail,
+} from "./helpers.ts";
 
 const LINES = "hello\n안녕하세요 world\nstraße\n";
 const UPPER = "HELLO\n안녕하세요 WORLD\nSTRASSE\n";
 const LIMIT_MS = 20_000;
-
-function hasCommand(name: string): boolean {
-  try {
-    const { success } = new Deno.Command("sh", { args: ["-c", `command -v ${name}`] }).outputSync();
-    return success;
-  } catch {
-    return false;
-  }
-}
 
 /** Skips with a message naming the Debian package when a tool is not installed. */
 function testWith(tool: string, pkg: string, name: string, body: () => Promise<void>) {
@@ -223,8 +224,7 @@ async function tenMegabytes(): Promise<{ input: Uint8Array; expected: Uint8Array
     "straße",
     "deno",
   ];
-  let seed = 3;
-  const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
+  const random = randomSource(3);
   const lines: string[] = [];
   for (let size = 0; size < 10_000_000;) {
     const line = Array.from({ length: 1 + random(20) }, () => words[random(words.length)]);

@@ -4,7 +4,7 @@
  * the text stands for that port; a `deno run` of one of our scripts without `--port` gets it.
  */
 import assert from "node:assert/strict";
-import { decode, ROOT, startServer, withinOrFail } from "./helpers.ts";
+import { decode, hasCommand, ROOT, startServer, withinOrFail } from "./helpers.ts";
 
 const README = await Deno.readTextFile(`${ROOT}README.md`);
 
@@ -71,10 +71,6 @@ function localCommand(command: string, port: number): string {
     /\bdeno run ((?:--[\w-]+ )*)((?:udp|tcp)\/(?:server|client)\.ts)(?!.*--port)/g,
     `"${Deno.execPath()}" run $1$2 --port ${port}`,
   ).replaceAll(/\bdeno run\b/g, `"${Deno.execPath()}" run`);
-}
-
-function hasCommand(name: string): boolean {
-  return new Deno.Command("sh", { args: ["-c", `command -v ${name}`] }).outputSync().success;
 }
 
 Deno.test("the README has transcripts for both servers, nc, socat and errors", () => {

@@ -8,9 +8,11 @@ import assert from "node:assert/strict";
 import { writeAll } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import {
+  connect,
   decode,
   denoRun,
   encode,
+  randomSource,
   readBytes,
   readToEnd,
   ROOT,
@@ -21,15 +23,6 @@ import {
 } from "./helpers.ts";
 
 const LIMIT_MS = 15_000;
-
-function connect(port: number): Promise<Deno.TcpConn> {
-  return Deno.connect({ hostname: "127.0.0.1", port });
-}
-
-/** A deterministic random source, so a failure can be replayed. */
-function randomSource(seed: number) {
-  return (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
-}
 
 /** `size` bytes of text that belongs to client `id` alone, Korean and ß included. */
 function textFor(id: number, size: number): Uint8Array {
@@ -127,6 +120,35 @@ Deno.test("the UDP server answers 20,000 datagrams from 50 sockets, each to its 
     );
     assert.equal(counts.reduce((sum, count) => sum + count, 0), 20_000);
   } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("hostile datagrams never stop the UDP server; replies stay within 3× the request", async () => {
+  const server = await startServer("udp/server.ts");
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
+  const exchange = async (message: Uint8Array) => {
+    await socket.send(message, target);
+    const [reply] = await withinOrFail(socket.receive(), LIMIT_MS, "no reply");
+    return reply.slice();
+  };
+  try {
+    assert.equal((await exchange(new Uint8Array(0))).length, 0); // empty in, empty out
+    const largest = textFor(5, 65_507);
+    assert.ok(equalBytes(await exchange(largest), upperCase(largest)));
+    const invalid = new Uint8Array([0xff, 0xfe, 0xc0, 0x80, 0x61]);
+    assert.deepEqual(await exchange(invalid), new Uint8Array([0xff, 0xfe, 0xc0, 0x80, 0x41]));
+    // ΐ is 2 bytes and upper-cases to 6: the most any text grows. 10,917 of them make a
+    // 65,502-byte reply, which fits; 10,918 would make 65,508, one byte too many: not sent.
+    const fits = encode("ΐ".repeat(10_917));
+    const reply = await exchange(fits);
+    assert.equal(reply.length, fits.length * 3);
+    await socket.send(encode("ΐ".repeat(10_918)), target);
+    await server.waitForLog(/65508 bytes do not fit in a datagram; not sent/);
+    assert.equal(decode(await exchange(encode("still here"))), "STILL HERE");
+  } finally {
+    socket.close();
     await server.stop();
   }
 });

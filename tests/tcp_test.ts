@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { writeAll } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import {
+  connect,
   decode,
   encode,
   readBytes,
@@ -12,10 +13,6 @@ import {
 } from "./helpers.ts";
 
 const LIMIT_MS = 10_000;
-
-function connect(port: number): Promise<Deno.TcpConn> {
-  return Deno.connect({ hostname: "127.0.0.1", port });
-}
 
 Deno.test("tcp/server announces its address and port on its first line", async () => {
   const server = await startServer("tcp/server.ts");
