@@ -4,8 +4,9 @@
 // the round-trip time, and sends the next. One thread, epoll, so the generator itself stays
 // cheap next to the server under test.
 //
-//   loadgen tcp HOST PORT CONNECTIONS SIZE SECONDS TEXT
-//   loadgen udp HOST PORT IN_FLIGHT   SIZE SECONDS TEXT      TEXT: ascii | korean
+//   loadgen tcp HOST PORT CONNECTIONS SIZE SECONDS TEXT [WARMUP]
+//   loadgen udp HOST PORT IN_FLIGHT   SIZE SECONDS TEXT [WARMUP]
+//   TEXT: ascii | korean; WARMUP: seconds before measuring starts (default 0.3)
 //
 // Prints one JSON line: ops, ops_per_s, mb_per_s (request bytes), p50_us, p99_us, errors, lost.
 #define _GNU_SOURCE
@@ -24,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WARMUP_NS 300000000LL
 #define MAX_SAMPLES 20000000
 #define UDP_LOSS_NS 500000000LL
 
@@ -67,6 +67,7 @@ static void upper_ascii(unsigned char *data, size_t size) {
 static uint32_t *samples;
 static size_t sample_count;
 static uint64_t ops, errors, lost, measure_start;
+static uint64_t warmup_ns = 300000000ULL;
 
 static void record(uint64_t started, uint64_t ended) {
   if (started < measure_start) return;  // warm-up
@@ -137,7 +138,7 @@ static int run_tcp(const char *host, int port, int count, size_t size, double se
     epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
   }
   uint64_t start = now_ns();
-  measure_start = start + WARMUP_NS;
+  measure_start = start + warmup_ns;
   uint64_t end = measure_start + (uint64_t)(seconds * 1e9);
   for (int i = 0; i < count; i++) conns[i].started = now_ns();
   struct epoll_event events[256];
@@ -204,7 +205,7 @@ static int run_udp(const char *host, int port, int in_flight, size_t size, doubl
   unsigned char *message = malloc(size), *reply = malloc(65536);
   uint32_t next = 0;
   uint64_t start = now_ns();
-  measure_start = start + WARMUP_NS;
+  measure_start = start + warmup_ns;
   uint64_t end = measure_start + (uint64_t)(seconds * 1e9);
   for (int slot = 0; slot < in_flight; slot++) sent_at[slot] = 0;
   while (now_ns() < end) {
@@ -243,10 +244,11 @@ static int run_udp(const char *host, int port, int in_flight, size_t size, doubl
 }
 
 int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: loadgen tcp|udp HOST PORT CONNECTIONS|IN_FLIGHT SIZE SECONDS ascii|korean\n");
+  if (argc != 8 && argc != 9) {
+    fprintf(stderr, "usage: loadgen tcp|udp HOST PORT CONNECTIONS|IN_FLIGHT SIZE SECONDS ascii|korean [WARMUP]\n");
     return 2;
   }
+  if (argc == 9) warmup_ns = (uint64_t)(atof(argv[8]) * 1e9);
   int udp = strcmp(argv[1], "udp") == 0;
   int port = atoi(argv[3]), count = atoi(argv[4]);
   size_t size = (size_t)atol(argv[5]);

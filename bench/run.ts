@@ -15,7 +15,8 @@ import { freePortFor, type StartedProcess, startProcess } from "./processes.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 const BUILD = `${ROOT}bench/build`;
 const quick = Deno.args.includes("--quick");
-const SECONDS = quick ? 0.5 : 3;
+const SECONDS = quick ? 0.3 : 3;
+const WARMUP_SECONDS = quick ? 0.1 : 0.3;
 
 type Protocol = "tcp" | "udp";
 type Implementation = "deno" | "node" | "python" | "c";
@@ -121,6 +122,7 @@ async function measure(
       `${workload.size}`,
       `${SECONDS}`,
       workload.text,
+      `${WARMUP_SECONDS}`,
     ];
     const { code, stdout, stderr } = await new Deno.Command(`${BUILD}/loadgen`, { args }).output();
     if (code !== 0) {
@@ -151,7 +153,7 @@ async function pipedClients(): Promise<string[]> {
   const lines: string[] = [];
   let seed = 1;
   const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
-  const target = quick ? 2_000_000 : 10_000_000;
+  const target = quick ? 1_000_000 : 10_000_000;
   for (let size = 0; size < target;) {
     const line = Array.from({ length: 1 + random(20) }, () => words[random(words.length)]).join(
       " ",
@@ -236,7 +238,7 @@ async function main(): Promise<void> {
     "# Benchmark results",
     "",
     `Run ${started.toISOString()} with \`deno task bench${quick ? " --quick" : ""}\` ` +
-    `(${SECONDS} s per cell after 0.3 s warm-up) on ${machine}.`,
+    `(${SECONDS} s per cell after ${WARMUP_SECONDS} s warm-up) on ${machine}.`,
     "Ratios are against Node and the C epoll server measured in the same run; absolute",
     "numbers on shared machines are noise. MB/s counts request bytes; RSS is the server's peak.",
     "",
