@@ -4,7 +4,9 @@
  * The tutorial serves one client and exits; this one serves every client at the same time and
  * keeps running (`--once` gives the tutorial's behaviour).
  *
- *   deno run --allow-net tcp/server.ts [--host 127.0.0.1] [--port 5005] [--once]
+ *   deno run --allow-net tcp/server.ts [--host 127.0.0.1] [--port 5005] [--once] [--trace]
+ *
+ * More flags (--max-connections, --idle-timeout, --grace, --quiet): see --help.
  *
  * @module
  */
@@ -13,12 +15,12 @@ import { upperCaseStream } from "../shared/codec.ts";
 import { runMain } from "../shared/main.ts";
 import { listenTcp, receive, send, serveConnections } from "../shared/tcp.ts";
 
-const summary = "TCP server: sends everything each client sends back upper-cased.";
 const SPEC = {
   script: "tcp/server.ts",
   role: "server",
   flags: ["once", "quiet", "maxConnections", "idleTimeout", "grace"],
 } as const;
+const summary = "TCP server: sends everything each client sends back upper-cased.";
 
 runMain(SPEC, summary, async ({ options, log }) => {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
