@@ -28,24 +28,37 @@ export interface Log {
 
 const encoder = new TextEncoder();
 
+/** True when stderr is a terminal and `NO_COLOR` is unset: only then are lines coloured. */
+export function stderrHasColour(): boolean {
+  return Deno.stderr.isTerminal() && !Deno.noColor;
+}
+
+/** `text` in a `node:util` style (`"dim"`, `"red"`, ...) when `colour`, else as it is. */
+export function paint(format: Parameters<typeof styleText>[0], text: string, colour: boolean) {
+  return colour ? styleText(format, text, { validateStream: false }) : text;
+}
+
+/** Writes one line to stderr. A closed stderr is no reason to stop serving: it is ignored. */
+export function writeStderrLine(text: string): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(text + "\n"));
+  } catch {
+    // nowhere left to report
+  }
+}
+
 /** A log for the script `name`; `quiet` drops the per-peer lines (info and warn). */
 export function createLog(name: string, quiet = false): Log {
-  const colour = Deno.stderr.isTerminal() && !Deno.noColor;
-  const paint = (format: Parameters<typeof styleText>[0], text: string) =>
-    colour ? styleText(format, text, { validateStream: false }) : text;
-  const write = (text: string) => {
-    try {
-      Deno.stderr.writeSync(encoder.encode(text + "\n"));
-    } catch {
-      // stderr closed: nowhere left to report, and no reason to stop serving
-    }
-  };
-  const prefix = paint("dim", `[${name}]`);
+  const colour = stderrHasColour();
+
+  const style = (format: Parameters<typeof styleText>[0], text: string) =>
+    paint(format, text, colour);
+  const prefix = style("dim", `[${name}]`);
   const ignore = () => {};
   return {
-    info: quiet ? ignore : (message) => write(`${prefix} ${message}`),
-    warn: quiet ? ignore : (message) => write(`${prefix} ${paint("yellow", message)}`),
-    notice: (message) => write(`${prefix} ${paint("yellow", message)}`),
-    error: (message) => write(`${prefix} ${paint("red", `error: ${message}`)}`),
+    info: quiet ? ignore : (message) => writeStderrLine(`${prefix} ${message}`),
+    warn: quiet ? ignore : (message) => writeStderrLine(`${prefix} ${style("yellow", message)}`),
+    notice: (message) => writeStderrLine(`${prefix} ${style("yellow", message)}`),
+    error: (message) => writeStderrLine(`${prefix} ${style("red", `error: ${message}`)}`),
   };
 }

@@ -118,7 +118,7 @@ export async function serveConnections(
       if (connection.waiting) closeWriteQuietly(connection.conn);
     }
     await within(closed, grace * 1000);
-    for (const { conn } of open) closeQuietly(conn);
+    for (const { conn } of open) close(conn);
   };
   onShutdown(() => shuttingDown = drain());
   const forget = (connection: Connection) => {
@@ -145,7 +145,7 @@ export async function serveConnections(
     if (tracing) trace("accept", `${label(conn)} ${peer}`, "none", undefined, "listener.accept");
     if (open.size >= maxConnections) {
       log.warn(`${peer} turned away: already ${open.size} connections (--max-connections)`);
-      closeQuietly(conn);
+      close(conn);
       continue;
     }
     const connection = { conn, peer, waiting: false, draining: false, idleMs: idleTimeout * 1000 };
@@ -197,14 +197,6 @@ async function finishDraining(conn: Deno.TcpConn): Promise<void> {
   const discard = new Uint8Array(16 * 1024);
   while ((await conn.read(discard)) !== null) {
     // the peer's late bytes: too late to answer
-  }
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
   }
 }
 

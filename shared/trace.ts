@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import { styleText } from "node:util";
+import { paint, stderrHasColour, writeStderrLine } from "./log.ts";
 
 /** The widest a trace line gets, in terminal columns (Korean characters count two). */
 export const TRACE_WIDTH = 100;
@@ -30,12 +30,11 @@ export const TRACE_WIDTH = 100;
 export let tracing = false;
 let prefix = "";
 let colour = false;
-const encoder = new TextEncoder();
 
 export function startTracing(script: string): void {
   tracing = true;
   prefix = `[${script}]`;
-  colour = Deno.stderr.isTerminal() && !Deno.noColor;
+  colour = stderrHasColour();
 }
 
 /** Which way the bytes went, seen from this script: in (received), out (sent), or neither. */
@@ -64,7 +63,8 @@ export function trace(
   if (bytes && bytes.length > 0) {
     body = " " + preview(bytes, TRACE_WIDTH - displayWidth(head) - displayWidth(suffix) - 1);
   }
-  write(paint(head + body + suffix, direction));
+  const style = direction === "in" ? "cyan" : direction === "out" ? "green" : "dim";
+  writeStderrLine(paint(style, head + body + suffix, colour));
 }
 
 /** `5 B`, `65,507 B`. */
@@ -132,19 +132,4 @@ function isWide(codePoint: number): boolean {
     (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
     (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
     (codePoint >= 0x20000 && codePoint <= 0x3fffd);
-}
-
-function paint(line: string, direction: Direction): string {
-  if (!colour) return line;
-  if (direction === "in") return styleText("cyan", line, { validateStream: false });
-  if (direction === "out") return styleText("green", line, { validateStream: false });
-  return styleText("dim", line, { validateStream: false });
-}
-
-function write(line: string): void {
-  try {
-    Deno.stderr.writeSync(encoder.encode(line + "\n"));
-  } catch {
-    // stderr closed: tracing is a courtesy, never a reason to stop
-  }
 }
