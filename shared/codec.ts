@@ -209,8 +209,6 @@ function convertAscii(
   scratch?: { buffer: Uint8Array },
 ): { output: Uint8Array; consumed: number } | undefined {
   const end = final ? input.length : completeLength(input);
-  // What is held back must be the start of a real character; the byte loop sorts out the rest.
-  if (end < input.length && characterLength(input, end) !== INCOMPLETE) return undefined;
   if (!isAscii(input, end)) return undefined;
   const upper = latin1.decode(input.subarray(0, end)).toUpperCase();
   if (!scratch) return { output: encoder.encode(upper), consumed: end };
@@ -235,17 +233,17 @@ function isAscii(input: Uint8Array, end: number): boolean {
 }
 
 /**
- * Where the last character of `input` starts, if the input ends before that character does
- * (so the next chunk may complete it); otherwise the whole length.
+ * Where the held-back tail of `input` starts: at the last character's lead byte when the input
+ * ends before that character does and the next bytes could still complete it; otherwise the
+ * whole length (nothing to hold; invalid bytes are the byte loop's to pass through).
  */
 function completeLength(input: Uint8Array): number {
   for (let back = 1; back <= 3 && back <= input.length; back++) {
     const byte = input[input.length - back];
     if (byte < 0x80) return input.length; // ASCII: complete
     if (byte >= 0xc0) {
-      // A lead byte: how long its character is, and whether all of it is here.
-      const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
-      return size > back ? input.length - back : input.length;
+      const lead = input.length - back;
+      return characterLength(input, lead) === INCOMPLETE ? lead : input.length;
     }
   }
   return input.length;

@@ -54,6 +54,7 @@ const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
 let unwritten: Uint8Array[] = [];
 let unwrittenBytes = 0;
 const FLUSH_AT = 64 * 1024;
+let stdoutIsTerminal: boolean | undefined;
 
 /**
  * Writes `bytes` and a newline to stdout, like `print()`, without decoding them. On a
@@ -66,8 +67,6 @@ export async function print(bytes: Uint8Array): Promise<void> {
   stdoutIsTerminal ??= Deno.stdout.isTerminal(); // asked once: it is a system call
   if (unwrittenBytes >= FLUSH_AT || stdoutIsTerminal) await flushOutput();
 }
-
-let stdoutIsTerminal: boolean | undefined;
 
 /** Writes out everything `print` has gathered. */
 export async function flushOutput(): Promise<void> {
@@ -100,11 +99,10 @@ export function printInOrder(window: number, beforeWait?: () => void): OrderedPr
   };
   return {
     async print(reply) {
-      const entry = { printed, arrived: false };
-      reply.then(() => entry.arrived = true, () => entry.arrived = true); // also: no unhandled rejection
       // Chained, so each reply is printed after the one before it, whichever arrives first.
       printed = printed.then(async () => print(await reply));
-      entry.printed = printed.catch((error) => void (failure ??= error));
+      const entry = { printed: printed.catch((error) => void (failure ??= error)), arrived: false };
+      reply.then(() => entry.arrived = true, () => entry.arrived = true); // also: no unhandled rejection
       outstanding.push(entry);
       if (outstanding.length >= window) {
         const oldest = outstanding.shift()!;

@@ -5,25 +5,23 @@
  *
  * @example
  * ```ts
- * import { listenTcp, receive, serveConnections } from "./tcp.ts";
- * import { writeAll } from "./bytes.ts";
+ * import { listenTcp, receive, send, serveConnections } from "./tcp.ts";
  * import { createLog } from "./log.ts";
  * const log = createLog("echo");
  * const listener = listenTcp({ host: "127.0.0.1", port: 0 }, log);
  * await serveConnections(listener, { once: false, log }, async (conn) => {
- *   for await (const data of receive(conn)) await writeAll(conn, data);
+ *   for await (const data of receive(conn)) await send(conn, data);
  * });
  * ```
  * @module
  */
 import { announceListening, formatAddress } from "./address.ts";
-import { concat } from "./bytes.ts";
+import { concat, writeAll } from "./bytes.ts";
 import { describePeerError, isClosedSocket, type Target } from "./errors.ts";
 import type { Log } from "./log.ts";
 import { onShutdown } from "./main.ts";
 import { within } from "./timing.ts";
 import { trace, tracing } from "./trace.ts";
-import { writeAll } from "./bytes.ts";
 
 /** Binds, listens and announces it on stdout: `listening on tcp://127.0.0.1:5005`. */
 export function listenTcp(target: Target, log: Log): Deno.TcpListener {

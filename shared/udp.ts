@@ -24,6 +24,9 @@ import { trace, tracing } from "./trace.ts";
 /** The largest payload one IPv4 UDP datagram carries: 65,535 − 8 (UDP) − 20 (IP header). */
 export const MAX_DATAGRAM = 65_507;
 
+/** More than any datagram carries (65,507 B over IPv4, 65,527 B over IPv6): nothing is cut. */
+const RECEIVE_BUFFER_BYTES = 65_536;
+
 /** Binds a UDP socket and announces it on stdout: `listening on udp://127.0.0.1:5005`. */
 export function listenUdp(target: Target, log: Log): Deno.DatagramConn {
   const socket = Deno.listenDatagram({
@@ -57,8 +60,7 @@ export async function* receiveDatagrams(
   socket: Deno.DatagramConn,
   log: Log,
 ): AsyncGenerator<[Uint8Array, Deno.NetAddr]> {
-  // One byte more than any datagram can carry, so nothing is ever cut short.
-  const buffer = new Uint8Array(65_536);
+  const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
   while (true) {
     try {
       const [data, address] = await socket.receive(buffer);
@@ -111,7 +113,7 @@ export function receiveReplies(
   server: Target,
   log: Log,
 ): ReplyReceiver {
-  const buffer = new Uint8Array(65_536);
+  const buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
   let receiving: Promise<[Uint8Array, Deno.Addr]> | undefined;
   const fromServer = (address: Deno.NetAddr) =>
     address.port === server.port && (!isIpLiteral(server.host) || address.hostname === server.host);
