@@ -51,3 +51,19 @@ export function announceListening(protocol: "udp" | "tcp", address: Deno.Addr, l
   const warning = exposureWarning(address);
   if (warning) log.notice(warning);
 }
+
+/**
+ * The address a UDP client binds before it sends to `serverHost`: the loopback address itself
+ * for a server on this machine, so `--allow-net=127.0.0.1` (or `[::1]`) is all it needs;
+ * otherwise any address of the server's family (`0.0.0.0` or `::`).
+ */
+export function clientBindAddress(serverHost: string): string {
+  if (isLoopback(serverHost)) return serverHost;
+  return serverHost.includes(":") ? "::" : "0.0.0.0";
+}
+
+/** True when a datagram from `address` comes from the server at `host`:`port`. */
+export function isFrom(address: Deno.Addr, host: string, port: number): boolean {
+  const { hostname, port: from } = address as Deno.NetAddr;
+  return from === port && (!isIpLiteral(host) || hostname === host);
+}

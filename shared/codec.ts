@@ -26,21 +26,12 @@ export function upperCase(bytes: Uint8Array): Uint8Array {
   return convert(bytes, true).output;
 }
 
-/**
- * How many bytes `upperCase(bytes)` has, without building it when it is plain ASCII: a
- * client uses it to know where each reply ends in the byte stream.
- */
-export function upperCasedLength(bytes: Uint8Array): number {
-  return isAscii(bytes, bytes.length) ? bytes.length : upperCase(bytes).length;
-}
-
 /** Upper-cases a byte stream that arrives in chunks, such as a TCP connection. */
 export interface UpperCaseStream {
   /**
    * Upper-cases `chunk` and returns the bytes that are ready. A character cut off at the end
-   * of the chunk is held back until the next chunk completes it. An empty chunk means the
-   * sender paused: the held bytes are released unchanged, so a reader waiting for them is
-   * not kept waiting.
+   * of the chunk is held back until the next chunk completes it, however long that takes:
+   * the result never depends on how the stream was cut or when its pieces came.
    */
   push(chunk: Uint8Array): Uint8Array;
   /** Releases the held bytes unchanged: the stream ended inside a character. */
@@ -69,7 +60,6 @@ export function upperCaseStream(options: UpperCaseStreamOptions = {}): UpperCase
   };
   return {
     push(chunk) {
-      if (chunk.length === 0) return flush();
       const input = held.length === 0 ? chunk : concat([held, chunk]);
       const { output, consumed } = convert(input, false, scratch);
       held = consumed === input.length ? EMPTY : input.slice(consumed);

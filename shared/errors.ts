@@ -1,7 +1,7 @@
 /**
  * Turns errors into one line a user can act on. Two kinds: failures that end a script (port in
- * use, connection refused, bad flag, no `--allow-net`) and peer errors that end one connection
- * or datagram but never the server (a reset, a broken pipe).
+ * use, connection refused, unknown host, bad flag, no `--allow-net`) and peer errors that end
+ * one connection or datagram but never the server (a reset, a broken pipe).
  *
  * @example
  * ```ts
@@ -20,12 +20,22 @@ export class UsageError extends Error {
 
 /** The address a script was asked to bind or reach, for messages. */
 export interface Target {
+  /** A name or address, as given with `--host`. */
   host: string;
+  /** The port, as given with `--port` (0: any free port). */
   port: number;
 }
 
-/** One line for an error that ends `script` (`udp/server.ts`), which was to use `target`. */
-export function describeFailure(error: unknown, target: Target, script = "the script"): string {
+/**
+ * One line for an error that ends `script` (`udp/server.ts`), which was to use `target`.
+ * `args` are the flags the user gave, repeated in a suggested command.
+ */
+export function describeFailure(
+  error: unknown,
+  target: Target,
+  script = "the script",
+  args: readonly string[] = Deno.args,
+): string {
   const where = formatHostPort(target.host, target.port);
   if (error instanceof UsageError) return `${error.message} (see --help)`;
   if (error instanceof Deno.errors.AddrInUse) {
@@ -39,10 +49,22 @@ export function describeFailure(error: unknown, target: Target, script = "the sc
     return `cannot use ${target.host}: it is not an address of this machine`;
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    return `no network permission for ${where}: run it as deno run --allow-net ${script}`;
+    const denied = firstLine(error).match(/net access to "([^"]+)"/)?.[1] ?? where;
+    const host = allowNetValue(denied);
+    const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
+    return `no network permission for ${denied}: run it as ` +
+      ["deno run", `--allow-net=${host}`, script, ...quoted].join(" ");
   }
   if (error instanceof Deno.errors.TimedOut) return `timed out reaching ${where}`;
-  return firstLine(error);
+  const message = firstLine(error);
+  if (/lookup address|name or service not known|no address associated/i.test(message)) {
+    return `cannot find host ${target.host}: ${message}`;
+  }
+  if (/listenDatagram is not a function/.test(message)) {
+    return "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
+      "deno.json turns it on when you run the script from the project folder)";
+  }
+  return message;
 }
 
 /** One line for an error that ends one connection or one datagram, not the server. */
@@ -51,12 +73,35 @@ export function describePeerError(error: unknown): string {
   if (error instanceof Deno.errors.BrokenPipe) return "went away before the reply was sent";
   if (error instanceof Deno.errors.ConnectionAborted) return "aborted the connection";
   if (error instanceof Deno.errors.TimedOut) return "timed out";
+  if (isTooLongForDatagram(error)) return "too long for one datagram; not sent";
   return firstLine(error);
+}
+
+/** True when a datagram was refused for its size (EMSGSIZE): UDP does not split messages. */
+export function isTooLongForDatagram(error: unknown): boolean {
+  return /message too long|os error 90\b/i.test(firstLine(error));
 }
 
 /** True for the errors an operation gets when its own socket was closed under it (shutdown). */
 export function isClosedSocket(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
+}
+
+/**
+ * The error Deno would raise at the first socket call when the network is not allowed for
+ * `target`, or undefined when it is. Asked up front, so a script fails early with a hint
+ * instead of stopping later, or asking at a prompt in the middle of a session.
+ */
+export function netPermissionFor(target: Target): Error | undefined {
+  const host = target.port === 0 ? target.host : formatHostPort(target.host, target.port);
+  if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return undefined;
+  return new Deno.errors.NotCapable(`Requires net access to "${host}"`);
+}
+
+/** The `--allow-net=` value for a host with or without a port: `127.0.0.1`, `[::1]`. */
+function allowNetValue(address: string): string {
+  const host = address.match(/^(\[[^\]]*\]|[^:]*):\d+$/)?.[1] ?? address;
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
 function firstLine(error: unknown): string {

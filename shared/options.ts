@@ -1,8 +1,7 @@
 /**
  * Command-line flags shared by the four scripts: `--host`, `--port`, `--help`, plus the flags
  * a script opts into (`--once`, `--timeout`, `--quiet`, ...), all described once in `FLAGS`.
- * Parsed with `parseArgs` from `node:util`, which Deno ships (JSR's `@std/cli` is not reachable
- * from our machines).
+ * Parsed with `parseArgs` from `node:util`, which Deno ships: nothing to download.
  *
  * @example
  * ```ts
@@ -17,19 +16,24 @@ import { UsageError } from "./errors.ts";
 
 /** The tutorial's address: `("127.0.0.1", 5005)`. */
 export const DEFAULT_HOST = "127.0.0.1";
+/** The tutorial's port. */
 export const DEFAULT_PORT = 5005;
 
+/** Every flag's value after parsing; a flag a script does not take keeps its default. */
 export interface Options {
+  /** The address to bind (servers) or reach (clients), without brackets. */
   host: string;
+  /** The port to bind (0: any free port) or reach. */
   port: number;
+  /** `--help` or `-h`: print the usage and exit. */
   help: boolean;
   /** Print every socket operation on stderr, named after the tutorial's Python calls. */
   trace: boolean;
   /** tcp/server.ts: serve one connection, then exit, as the tutorial does. */
   once: boolean;
-  /** udp/client.ts: seconds to wait for each reply. */
+  /** Clients: seconds to wait for a reply; 0: no limit. */
   timeout: number;
-  /** Servers: no per-connection or per-peer log lines. */
+  /** Servers: no per-connection or per-datagram log lines. */
   quiet: boolean;
   /** tcp/server.ts: connections served at once; more are closed at once, with a log line. */
   maxConnections: number;
@@ -37,15 +41,44 @@ export interface Options {
   idleTimeout: number;
   /** tcp/server.ts: seconds open connections get to finish after Ctrl-C or SIGTERM. */
   grace: number;
+  /** tcp/client.ts: send one line and wait for its reply before the next, even when piped. */
+  lineByLine: boolean;
+  /** udp/server.ts: the chance (0 to 1) that a reply is dropped, as if lost on the way. */
+  drop: number;
+  /** udp/server.ts: the chance (0 to 1) that a reply is sent twice, as if duplicated. */
+  duplicate: number;
 }
 
-type ExtraFlag = "once" | "timeout" | "quiet" | "maxConnections" | "idleTimeout" | "grace";
+/** The flags a script may take beyond `--host`, `--port`, `--trace` and `--help`. */
+export type ExtraFlag =
+  | "once"
+  | "timeout"
+  | "quiet"
+  | "maxConnections"
+  | "idleTimeout"
+  | "grace"
+  | "lineByLine"
+  | "drop"
+  | "duplicate";
+
+/** A script's own default and help text for one of its flags. */
+export interface FlagOverride {
+  /** The value when the flag is not given. */
+  fallback?: number;
+  /** The `--help` line. */
+  help?: string;
+}
 
 /** What one script is: its path (for messages), its role and the extra flags it takes. */
 export interface ScriptSpec {
+  /** The script's path from the project root, as a reader types it: `udp/server.ts`. */
   script: string;
+  /** Servers bind `--host`/`--port` (port 0 allowed); clients reach them. */
   role: "server" | "client";
+  /** The extra flags this script takes. */
   flags?: readonly ExtraFlag[];
+  /** Where this script's default or help for a flag differs from the shared one. */
+  overrides?: Partial<Record<ExtraFlag, FlagOverride>>;
 }
 
 interface FlagSpec {
@@ -55,6 +88,12 @@ interface FlagSpec {
   fallback: number | boolean;
   parse?: (text: string, name: string) => number;
 }
+
+const probability = (text: string, name: string) => {
+  const value = parseNumber(text, name, { min: 0, kind: "a probability" });
+  if (value > 1) throw new UsageError(`--${name} must be a probability from 0 to 1, not "${text}"`);
+  return value;
+};
 
 const FLAGS: Record<ExtraFlag, FlagSpec> = {
   once: {
@@ -69,7 +108,7 @@ const FLAGS: Record<ExtraFlag, FlagSpec> = {
     fallback: 2,
     parse: (text, name) => parseNumber(text, name, { min: 0, exclusive: true }),
   },
-  quiet: { name: "quiet", help: "no log line per connection or per peer", fallback: false },
+  quiet: { name: "quiet", help: "no log line per connection", fallback: false },
   maxConnections: {
     name: "max-connections",
     value: "N",
@@ -91,15 +130,34 @@ const FLAGS: Record<ExtraFlag, FlagSpec> = {
     fallback: 2,
     parse: (text, name) => parseNumber(text, name, { min: 0 }),
   },
+  lineByLine: {
+    name: "line-by-line",
+    help: "piped input too: send a line, wait for its reply, then the next",
+    fallback: false,
+  },
+  drop: {
+    name: "drop",
+    value: "P",
+    help: "drop each reply with probability P, as a network may (default 0)",
+    fallback: 0,
+    parse: probability,
+  },
+  duplicate: {
+    name: "duplicate",
+    value: "P",
+    help: "send each reply twice with probability P (default 0)",
+    fallback: 0,
+    parse: probability,
+  },
 };
 
 /** Parses `args`; throws a `UsageError` naming the bad flag or value. */
 export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Options {
   const extras = spec.flags ?? [];
-  const declared: Record<string, { type: "string" | "boolean" }> = {
+  const declared: Record<string, { type: "string" | "boolean"; short?: string }> = {
     host: { type: "string" },
     port: { type: "string" },
-    help: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
     trace: { type: "boolean" },
   };
   for (const flag of extras) {
@@ -113,25 +171,19 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
   }
   const host = (values.host as string | undefined) ?? DEFAULT_HOST;
   if (host.trim() === "") throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
-  const options: Options = {
+  const options: Record<string, string | number | boolean> = {
     host: host.replace(/^\[(.*)\]$/, "$1"),
     port: parsePort(values.port as string | undefined, spec.role),
     help: Boolean(values.help),
     trace: Boolean(values.trace),
-    once: false,
-    timeout: 0,
-    quiet: false,
-    maxConnections: 0,
-    idleTimeout: 0,
-    grace: 0,
   };
   for (const flag of Object.keys(FLAGS) as ExtraFlag[]) {
-    const { name, parse, fallback } = FLAGS[flag];
+    const { name, parse } = FLAGS[flag];
+    const fallback = spec.overrides?.[flag]?.fallback ?? FLAGS[flag].fallback;
     const given = extras.includes(flag) ? values[name] : undefined;
-    const value = given === undefined ? fallback : parse ? parse(String(given), name) : true;
-    (options as unknown as Record<string, number | boolean>)[flag] = value;
+    options[flag] = given === undefined ? fallback : parse ? parse(String(given), name) : true;
   }
-  return options;
+  return options as unknown as Options;
 }
 
 /** The `--help` text: what the script does and every flag it takes. */
@@ -147,17 +199,19 @@ export function usage(spec: ScriptSpec, summary: string): string {
       `${server ? "port to bind, 0 for any free port" : "server port"} (default ${DEFAULT_PORT})`,
     ],
     ...(spec.flags ?? []).map((flag): [string, string] => {
-      const { name, value, help } = FLAGS[flag];
+      const { name, value } = FLAGS[flag];
+      const help = spec.overrides?.[flag]?.help ?? FLAGS[flag].help;
       return [`--${name}${value ? ` ${value}` : ""}`, help];
     }),
     ["--trace", "print every socket call on stderr, named as in the tutorial"],
-    ["--help", "show this help"],
+    ["-h, --help", "show this help"],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return [
     summary,
     "",
-    `usage: deno run --allow-net ${spec.script} [options]`,
+    `usage: deno run --allow-net=${DEFAULT_HOST} ${spec.script} [options]`,
+    `       (for --host ::1: --allow-net=[::1]; for another host: --allow-net=HOST)`,
     "",
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
   ].join("\n");
@@ -176,11 +230,15 @@ function parsePort(text: string | undefined, role: ScriptSpec["role"]): number {
 function parseNumber(
   text: string,
   name: string,
-  { min, exclusive = false, whole = false }: { min: number; exclusive?: boolean; whole?: boolean },
+  {
+    min,
+    exclusive = false,
+    whole = false,
+    kind = whole ? "a whole number" : "a number of seconds",
+  }: { min: number; exclusive?: boolean; whole?: boolean; kind?: string },
 ): number {
-  const value = (whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
+  const value = (whole ? /^\d+$/ : /^\d*\.?\d+$/).test(text) ? Number(text) : NaN;
   if (!(exclusive ? value > min : value >= min)) {
-    const kind = whole ? "a whole number" : "a number of seconds";
     throw new UsageError(
       `--${name} must be ${kind}${exclusive ? " above" : " from"} ${min}, not "${text}"`,
     );

@@ -12,9 +12,8 @@
  * @module
  */
 import { concat, writeAll } from "./bytes.ts";
+import { lineSplitter, NEWLINE, withoutCarriageReturn } from "./lines.ts";
 
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
 const encoder = new TextEncoder();
 
 /**
@@ -23,28 +22,18 @@ const encoder = new TextEncoder();
  */
 export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
-  let pending: Uint8Array[] = []; // the start of a line that continues in the next read
+  const lines = lineSplitter();
+  const buffer = new Uint8Array(64 * 1024);
   while (true) {
     await flushOutput();
     if (interactive) await writeAll(Deno.stdout, encoder.encode(prompt));
-    // A fresh buffer for every read: the lines handed out are views into it, never copies.
-    const buffer = new Uint8Array(64 * 1024);
     const count = await Deno.stdin.read(buffer);
     if (count === null) break;
-    const chunk = buffer.subarray(0, count);
-    let start = 0;
-    let end: number;
-    while ((end = chunk.indexOf(NEWLINE, start)) !== -1) {
-      const piece = chunk.subarray(start, end);
-      const line = pending.length === 0 ? piece : concat([...pending, piece]);
-      pending = [];
-      yield withoutCarriageReturn(line);
-      start = end + 1;
-    }
-    if (start < count) pending.push(chunk.subarray(start));
+    lines.push(buffer.subarray(0, count));
+    for (let line = lines.next(); line !== undefined; line = lines.next()) yield line;
   }
-  const last = concat(pending);
-  if (last.length > 0) yield withoutCarriageReturn(last);
+  const last = withoutCarriageReturn(lines.rest());
+  if (last.length > 0) yield last;
   // Ctrl-D leaves the cursor after the prompt: end the line so the shell starts clean.
   if (interactive) await writeAll(Deno.stdout, encoder.encode("\n"));
 }
@@ -60,11 +49,12 @@ let stdoutIsTerminal: boolean | undefined;
  * Writes `bytes` and a newline to stdout, like `print()`, without decoding them. On a
  * terminal each line appears at once; piped output is gathered into large writes and goes
  * out at the latest before stdin is read again or the script exits (`flushOutput`).
+ * `bytes` is copied when kept, so the caller may reuse its buffer.
  */
 export async function print(bytes: Uint8Array): Promise<void> {
-  unwritten.push(bytes, NEWLINE_BYTES);
-  unwrittenBytes += bytes.length + 1;
   stdoutIsTerminal ??= Deno.stdout.isTerminal(); // asked once: it is a system call
+  unwritten.push(bytes.slice(), NEWLINE_BYTES);
+  unwrittenBytes += bytes.length + 1;
   if (unwrittenBytes >= FLUSH_AT || stdoutIsTerminal) await flushOutput();
 }
 
@@ -75,50 +65,4 @@ export async function flushOutput(): Promise<void> {
   unwritten = [];
   unwrittenBytes = 0;
   await writeAll(Deno.stdout, output);
-}
-
-/** Prints replies in the order they were asked for, while up to `window` are still on the way. */
-export interface OrderedPrinter {
-  /** Queues `reply` for printing; waits only while `window` replies are already outstanding. */
-  print(reply: Promise<Uint8Array>): Promise<void>;
-  /** Waits until every queued reply has been printed. */
-  finish(): Promise<void>;
-}
-
-/**
- * `beforeWait` runs when `print` is about to wait for a reply that is not there yet: a client
- * that gathers its sends into batches (`batchedSender`) sends them there, so it never waits
- * for a reply to a message it has not sent.
- */
-export function printInOrder(window: number, beforeWait?: () => void): OrderedPrinter {
-  const outstanding: { printed: Promise<void>; arrived: boolean }[] = [];
-  let printed = Promise.resolve();
-  let failure: unknown;
-  const check = () => {
-    if (failure !== undefined) throw failure;
-  };
-  return {
-    async print(reply) {
-      // Chained, so each reply is printed after the one before it, whichever arrives first.
-      printed = printed.then(async () => print(await reply));
-      const entry = { printed: printed.catch((error) => void (failure ??= error)), arrived: false };
-      reply.then(() => entry.arrived = true, () => entry.arrived = true); // also: no unhandled rejection
-      outstanding.push(entry);
-      if (outstanding.length >= window) {
-        const oldest = outstanding.shift()!;
-        if (!oldest.arrived) beforeWait?.();
-        await oldest.printed;
-      }
-      check();
-    },
-    async finish() {
-      beforeWait?.();
-      await Promise.all(outstanding.splice(0).map((entry) => entry.printed));
-      check();
-    },
-  };
-}
-
-function withoutCarriageReturn(line: Uint8Array): Uint8Array {
-  return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
 }

@@ -8,19 +8,22 @@
  * [udp/server] sendto      127.0.0.1:51234 <- 5 B "HELLO"      (send)
  * ```
  *
- * Off by default, and then each hook costs one check of a boolean. Bytes that are not
+ * Scripts wrap each socket in `traced(...)`, which returns the socket itself when tracing is
+ * off, so the hot paths pay nothing. Bytes that are not
  * printable text show as escapes (`\xff`), long payloads are cut, and no line is wider than
  * `TRACE_WIDTH` columns. Colour per direction only when stderr is a terminal and `NO_COLOR`
  * is unset.
  *
  * @example
  * ```ts
- * import { startTracing, trace, tracing } from "./trace.ts";
+ * import { startTracing, traced } from "./trace.ts";
  * startTracing("udp/server");
- * if (tracing) trace("recvfrom", "127.0.0.1:51234", "in", new Uint8Array([104, 105]), "receive");
+ * const sock = traced(Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" }));
+ * sock.close();
  * ```
  * @module
  */
+import { formatAddress } from "./address.ts";
 import { paint, stderrHasColour, writeStderrLine } from "./log.ts";
 
 /** The widest a trace line gets, in terminal columns (Korean characters count two). */
@@ -31,6 +34,7 @@ export let tracing = false;
 let prefix = "";
 let colour = false;
 
+/** Turns tracing on for `script` (the name shown at the start of each line). */
 export function startTracing(script: string): void {
   tracing = true;
   prefix = `[${script}]`;
@@ -43,7 +47,7 @@ export type Direction = "in" | "out" | "none";
 /**
  * One trace line: `[script] call  where arrow bytes  (deno call)`. `call` is the Python name
  * (`recvfrom`, `accept`, ...); `where` the peer or connection; `bytes`, if given, is shown
- * with its size and a preview cut to fit the line.
+ * with its size and a preview cut to fit the line. Does nothing when tracing is off.
  */
 export function trace(
   call: string,
@@ -53,6 +57,7 @@ export function trace(
   denoCall?: string,
   note?: string,
 ): void {
+  if (!tracing) return;
   const arrow = direction === "in" ? "->" : direction === "out" ? "<-" : "";
   let head = `${prefix} ${call.padEnd(11)} ${where}`;
   if (arrow) head += ` ${arrow}`;
@@ -66,6 +71,95 @@ export function trace(
   const style = direction === "in" ? "cyan" : direction === "out" ? "green" : "dim";
   writeStderrLine(paint(style, head + body + suffix, colour));
 }
+
+/** A socket `traced` can wrap: the three kinds the scripts open. */
+export type TraceableSocket = Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn;
+
+/**
+ * The socket itself when tracing is off. With `--trace`, a stand-in with the same interface
+ * that prints one line per call, named after the tutorial's Python call, then makes the call.
+ * Wrap a socket right after opening it: that prints its `socket+bind`, `bind+listen` or
+ * `connect` line.
+ */
+export function traced<Socket extends TraceableSocket>(sock: Socket): Socket {
+  if (!tracing) return sock;
+  if ("receive" in sock) return traceDatagrams(sock) as Socket;
+  if ("accept" in sock) return traceListener(sock) as Socket;
+  return traceConnection(sock as Deno.TcpConn, "connect") as Socket;
+}
+
+/** A stand-in for `target` whose methods in `calls` replace its own; the rest pass through. */
+function standIn<T extends object>(target: T, calls: Partial<Record<keyof T, unknown>>): T {
+  return new Proxy(target, {
+    get(target, key) {
+      if (Object.hasOwn(calls, key)) return calls[key as keyof T];
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function traceDatagrams(sock: Deno.DatagramConn): Deno.DatagramConn {
+  trace("socket+bind", formatAddress(sock.addr), "none", undefined, "Deno.listenDatagram");
+  return standIn(sock, {
+    async receive(buffer?: Uint8Array) {
+      const [data, address] = await sock.receive(buffer);
+      trace("recvfrom", formatAddress(address), "in", data, "receive");
+      return [data, address];
+    },
+    send(data: Uint8Array, address: Deno.Addr) {
+      trace("sendto", formatAddress(address), "out", data, "send");
+      return sock.send(data, address);
+    },
+    close() {
+      trace("close", formatAddress(sock.addr), "none", undefined, "close");
+      sock.close();
+    },
+  });
+}
+
+function traceListener(listener: Deno.TcpListener): Deno.TcpListener {
+  trace("bind+listen", formatAddress(listener.addr), "none", undefined, "Deno.listen");
+  return standIn(listener, {
+    async accept() {
+      return traceConnection(await listener.accept(), "accept");
+    },
+    close() {
+      trace("close", formatAddress(listener.addr), "none", undefined, "close");
+      listener.close();
+    },
+  });
+}
+
+let connections = 0;
+
+function traceConnection(conn: Deno.TcpConn, opened: "connect" | "accept"): Deno.TcpConn {
+  const label = `#${++connections}`;
+  const denoCall = opened === "connect" ? "Deno.connect" : "listener.accept";
+  trace(opened, `${label} ${formatAddress(conn.remoteAddr)}`, "none", undefined, denoCall);
+  return standIn(conn, {
+    async read(buffer: Uint8Array) {
+      const count = await conn.read(buffer);
+      if (count === null) trace("recv", label, "in", EMPTY, "read", "(the peer closed its side)");
+      else trace("recv", label, "in", buffer.subarray(0, count), "read");
+      return count;
+    },
+    write(bytes: Uint8Array) {
+      trace("send", label, "out", bytes, "write");
+      return conn.write(bytes);
+    },
+    closeWrite() {
+      trace("shutdown", label, "none", undefined, "closeWrite", "(SHUT_WR: nothing more to send)");
+      return conn.closeWrite();
+    },
+    close() {
+      trace("close", label, "none", undefined, "close");
+      conn.close();
+    },
+  });
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** `5 B`, `65,507 B`. */
 export function formatSize(bytes: number): string {

@@ -2,55 +2,138 @@
  * TCP client from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
  * connect, then for each line: send it, print the server's reply.
  *
- *   deno run --allow-net tcp/client.ts [--host 127.0.0.1] [--port 5005]
+ *   deno run --allow-net=127.0.0.1 tcp/client.ts [--host 127.0.0.1] [--port 5005]
  *
  * Type lines at the `->` prompt and end with Ctrl-D, or pipe them in:
- *   printf 'hello\nworld\n' | deno run --allow-net tcp/client.ts
+ *   printf 'hello\nworld\n' | deno run --allow-net=127.0.0.1 tcp/client.ts
+ *
+ * TCP is a byte stream with no message boundaries: one `recv` may return part of a reply, or
+ * parts of two. The post's client assumes one `recv` is one reply; ours ends every line it
+ * sends with `\n`, and a reply ends at its `\n`. That is the whole protocol, and it works with
+ * any server that sends back what it gets, changed or not: ours, the post's, nc, socat.
  *
  * @module
  */
 // import socket
-import { upperCasedLength } from "../shared/codec.ts";
-import { onShutdown, runMain } from "../shared/main.ts";
-import { input, printInOrder } from "../shared/stdio.ts";
-import { batchedSender, close, connectTcp, readReplies } from "../shared/tcp.ts";
+import { formatHostPort } from "../shared/address.ts";
+import { writeAll } from "../shared/bytes.ts";
+import { countLines, lineEndingFilter, lineSplitter, NEWLINE } from "../shared/lines.ts";
+import { start } from "../shared/start.ts";
+import { input, print } from "../shared/stdio.ts";
+import { traced } from "../shared/trace.ts";
 
-const SPEC = { script: "tcp/client.ts", role: "client" } as const;
-const summary = "TCP client: sends each line to the server and prints the reply.";
+const { host, port, timeout, lineByLine } = start({
+  script: "tcp/client.ts",
+  role: "client",
+  flags: ["timeout", "lineByLine"],
+  overrides: {
+    timeout: { fallback: 0, help: "give up when a reply takes longer than SEC (default: wait)" },
+  },
+}, "TCP client: sends each line to the server and prints the reply.");
+const server = formatHostPort(host, port);
 
-/**
- * Replies that may be on the way at once. At a terminal: one, as in the tutorial (send, wait,
- * print, prompt). Piped: many, so a long file does not pay one round trip per line; the
- * replies are still printed in order, and the client exits only when all are in.
- */
-const window = Deno.stdin.isTerminal() ? 1 : 256;
+// sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+// sock.connect(('127.0.0.1', 5005))  — one call in Deno; it fails if no server listens there
+const sock = traced(await Deno.connect({ hostname: host, port, transport: "tcp" }));
+sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 
-runMain(SPEC, summary, async ({ options }) => {
-  // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-  // sock.connect(('127.0.0.1', 5005))
-  const sock = await connectTcp(options);
-  onShutdown(() => close(sock));
-  const sender = batchedSender(sock);
-  const replies = readReplies(sock);
-  const printer = printInOrder(window, () => sender.sendQueued());
+let open = true;
+let linesSent = 0;
+let repliesIn = 0;
+let waitingSince = 0; // when we last heard from the server while replies were owed
+const watchdog = timeout > 0 ? setInterval(checkReplyTime, Math.min(250, timeout * 250)) : 0;
 
+// At a terminal: one line, one reply, as in the post. Piped: lines stream out while replies
+// stream in, so a long file does not pay one round trip per line (--line-by-line: as typed).
+if (Deno.stdin.isTerminal() || lineByLine) await oneLineAtATime();
+else await streamLines();
+
+// sock.close()
+clearInterval(watchdog);
+closeSocket();
+
+async function oneLineAtATime(): Promise<void> {
+  const replies = lineSplitter();
+  const buffer = new Uint8Array(64 * 1024);
   // while True:
   //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
   for await (const msg of input("->")) {
-    //   sock.send(msg.encode())  — the line as typed, without its newline, as in the tutorial;
-    //                              lines piped in together go out together, in one write
-    sender.send(msg);
-
-    //   data = sock.recv(1024)  — one recv may return part of a reply (TCP is a byte stream,
-    //                             not messages), so read until the whole reply is here: as many
-    //                             bytes as the upper-cased line has
-    const data = replies.next(upperCasedLength(msg));
-    //   print(data.decode())  — in order; waits here only when `window` replies are pending
-    await printer.print(data);
+    //   sock.send(msg.encode())  — with "\n" after it: where the line ends
+    const line = new Uint8Array(msg.length + 1);
+    line.set(msg);
+    line[msg.length] = NEWLINE;
+    await send(line);
+    //   data = sock.recv(1024)  — read until the reply's "\n" is in, however many reads it takes
+    let data = replies.next();
+    while (data === undefined) {
+      const count = await sock.read(buffer);
+      if (count === null) throw hungUp();
+      heard();
+      replies.push(buffer.subarray(0, count));
+      data = replies.next();
+    }
+    repliesIn++;
+    //   print(data.decode())
+    await print(data);
   }
-  await sender.flush();
-  await printer.finish();
+}
 
-  // sock.close()
-  close(sock);
-});
+async function streamLines(): Promise<void> {
+  let inputDone = false;
+  const sending = (async () => {
+    const endings = lineEndingFilter(); // "\r\n" goes out as "\n", as typed lines do
+    const buffer = new Uint8Array(64 * 1024);
+    for (let count; (count = await Deno.stdin.read(buffer)) !== null;) {
+      await send(endings.push(buffer.subarray(0, count)));
+    }
+    if (!endings.atLineStart) await send(new Uint8Array([NEWLINE])); // the last line, too
+    inputDone = true;
+    // shutdown(SHUT_WR): no more lines. The server sees the end once it has read them all.
+    await sock.closeWrite();
+    if (repliesIn === linesSent) closeSocket(); // all answered: end the read below at once
+  })();
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    while (!inputDone || repliesIn < linesSent) {
+      const count = await sock.read(buffer);
+      if (count === null) break;
+      heard();
+      repliesIn += countLines(buffer.subarray(0, count));
+      await writeAll(Deno.stdout, buffer.subarray(0, count));
+    }
+  } catch (error) {
+    if (!(inputDone && repliesIn === linesSent)) throw error; // else: closed by the sender
+  }
+  await sending;
+  if (repliesIn < linesSent) throw hungUp();
+}
+
+/** sock.send for all of `bytes`: like send(), Deno's write may take only part of them. */
+async function send(bytes: Uint8Array): Promise<void> {
+  if (repliesIn === linesSent) waitingSince = Date.now(); // the clock starts now
+  linesSent += countLines(bytes);
+  for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
+}
+
+function closeSocket(): void {
+  if (open) sock.close();
+  open = false;
+}
+
+function heard(): void {
+  waitingSince = Date.now();
+}
+
+/** --timeout: one line and exit 1 when replies are owed and the server has been silent. */
+function checkReplyTime(): void {
+  if (repliesIn >= linesSent || Date.now() - waitingSince < timeout * 1000) return;
+  throw new Error(
+    `no reply from ${server} within ${timeout} s (${repliesIn} of ${linesSent} lines answered)`,
+  );
+}
+
+function hungUp(): Error {
+  return new Error(
+    `the server at ${server} closed the connection after ${repliesIn} of ${linesSent} replies`,
+  );
+}

@@ -4,48 +4,84 @@
  * The tutorial serves one client and exits; this one serves every client at the same time and
  * keeps running (`--once` gives the tutorial's behaviour).
  *
- *   deno run --allow-net tcp/server.ts [--host 127.0.0.1] [--port 5005] [--once] [--trace]
+ *   deno run --allow-net=127.0.0.1 tcp/server.ts [--host 127.0.0.1] [--port 5005] [--once]
  *
- * More flags (--max-connections, --idle-timeout, --grace, --quiet): see --help.
+ * More flags (--max-connections, --idle-timeout, --grace, --quiet, --trace): see --help.
  *
  * @module
  */
 // import socket
+import { announceListening } from "../shared/address.ts";
+import { type Client, trackClients } from "../shared/clients.ts";
 import { upperCaseStream } from "../shared/codec.ts";
-import { runMain } from "../shared/main.ts";
-import { listenTcp, receive, send, serveConnections } from "../shared/tcp.ts";
+import { isClosedSocket } from "../shared/errors.ts";
+import { start } from "../shared/start.ts";
+import { traced } from "../shared/trace.ts";
 
-const SPEC = {
+const { host, port, once, log, signal, ...limits } = start({
   script: "tcp/server.ts",
   role: "server",
   flags: ["once", "quiet", "maxConnections", "idleTimeout", "grace"],
-} as const;
-const summary = "TCP server: sends everything each client sends back upper-cased.";
+  overrides: { quiet: { help: "no log line per connection (connected, closed, reset)" } },
+}, "TCP server: sends everything each client sends back upper-cased.");
 
-runMain(SPEC, summary, async ({ options, log }) => {
-  // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-  // sock.bind(('127.0.0.1', Port))
-  // sock.listen()  — Deno.listen does all three; fails if another program holds the port
-  const sock = listenTcp(options, log);
+// sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+// sock.bind(('127.0.0.1', Port))
+// sock.listen()  — Deno.listen does all three; it fails if another program holds the port
+const sock = traced(Deno.listen({ hostname: host, port, transport: "tcp" }));
+announceListening("tcp", sock.addr, log);
 
-  // con, addr = sock.accept()  — for every client, not just the first. Each connection runs on
-  // its own (not awaited), so a slow client never holds up the others. Ctrl-C closes them all
-  // and the listening socket: the tutorial's unreachable `sock.close()`.
-  await serveConnections(sock, { ...options, log }, async (con) => {
-    // TCP is a byte stream: a read may end inside a multibyte character, which is held back
-    // until its last bytes arrive, so it is upper-cased whole. Each reply is sent before the
-    // next read, so one output buffer serves the whole connection.
-    const upper = upperCaseStream({ reuseOutput: true });
+// sock.close()  — the tutorial's last line; Ctrl-C runs it here, and so does the end of --once
+let listening = true;
+function stopListening(): void {
+  if (listening) sock.close();
+  listening = false;
+}
+signal.addEventListener("abort", stopListening);
+const clients = trackClients({ ...limits, log, signal });
 
+while (listening) {
+  let con: Deno.TcpConn;
+  try {
+    // con, addr = sock.accept()  — for every client, not just the first
+    con = await sock.accept();
+  } catch (error) {
+    if (isClosedSocket(error)) break; // Ctrl-C closed the listening socket
+    await clients.acceptFailed(error); // say, a client reset before we accepted it
+    continue;
+  }
+  con.setNoDelay(true); // a short reply goes out at once, not held back to fill a packet
+  const client = clients.add(con); // undefined past --max-connections: it was closed
+  if (client === undefined) continue;
+  // Not awaited: each connection runs on its own, so a slow client never holds up the others.
+  serve(client).then(() => clients.close(client), (error) => clients.close(client, error));
+  if (once) stopListening();
+}
+await clients.allClosed(); // after Ctrl-C, each connection gets --grace seconds to finish
+
+async function serve(client: Client): Promise<void> {
+  const con = client.conn;
+  // TCP is a byte stream: a read may end inside a multibyte character, which the stream holds
+  // back until its last bytes arrive, so it is upper-cased whole.
+  const upper = upperCaseStream({ reuseOutput: true });
+  const buffer = new Uint8Array(64 * 1024);
+  while (!signal.aborted) {
     // while True:
-    //     data = con.recv(1024).decode()
-    //     if not data: break  — the loop ends when the client closes its side
-    for await (const data of receive(con, upper)) {
-      //   capitalized = data.upper()
-      //   con.send(capitalized.encode())  — send it all, then read on: a client that does not
-      //                                      read slows only its own connection
-      await send(con, upper.push(data));
+    //     data = con.recv(1024).decode()  — up to 64 KiB; null once the client closed its side
+    client.waitingSince = Date.now(); // --idle-timeout and Ctrl-C may end it only while it waits
+    const count = await con.read(buffer);
+    client.waitingSince = 0;
+    if (signal.aborted) break; // Ctrl-C came while we waited: these bytes are too late
+    //     capitalized = data.upper()  — at the end, a cut-off character goes back as it came
+    const capitalized = count === null ? upper.flush() : upper.push(buffer.subarray(0, count));
+    //     con.send(capitalized.encode())  — like send(), write may take only part of the bytes:
+    //                                      loop until all are out. A client that does not read
+    //                                      slows only its own connection.
+    for (let sent = 0; sent < capitalized.length;) {
+      sent += await con.write(capitalized.subarray(sent));
     }
-    await send(con, upper.flush());
-  });
-});
+    //     if not data: break
+    if (count === null) return;
+  }
+  await clients.finishShutdown(client);
+}

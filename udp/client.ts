@@ -2,53 +2,83 @@
  * UDP client from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
  * read a line, send it as one datagram, print the server's reply.
  *
- *   deno run --allow-net udp/client.ts [--host 127.0.0.1] [--port 5005] [--timeout 2]
+ *   deno run --allow-net=127.0.0.1 udp/client.ts [--host 127.0.0.1] [--port 5005] [--timeout 2]
  *
  * Type lines at the `->` prompt and end with Ctrl-D, or pipe them in:
- *   printf 'hello\nworld\n' | deno run --allow-net udp/client.ts
+ *   printf 'hello\nworld\n' | deno run --allow-net=127.0.0.1 udp/client.ts
  *
  * @module
  */
 // import socket
-import { onShutdown, runMain } from "../shared/main.ts";
-import { input, print } from "../shared/stdio.ts";
-import { openUdpClient, receiveReplies, sendDatagram } from "../shared/udp.ts";
+import { clientBindAddress, formatAddress, formatHostPort, isFrom } from "../shared/address.ts";
+import { describePeerError, isClosedSocket, isTooLongForDatagram } from "../shared/errors.ts";
+import { start } from "../shared/start.ts";
+import { flushOutput, input, print } from "../shared/stdio.ts";
+import { trace, traced } from "../shared/trace.ts";
 
-const SPEC = { script: "udp/client.ts", role: "client", flags: ["timeout"] } as const;
-const summary = "UDP client: sends each line as a datagram and prints the reply.";
+const { host, port, timeout, log } = start({
+  script: "udp/client.ts",
+  role: "client",
+  flags: ["timeout"],
+}, "UDP client: sends each line as a datagram and prints the reply.");
+const server = { hostname: host, port, transport: "udp" } as const;
+const buffer = new Uint8Array(65_536); // recvfrom(2048) would cut longer replies
+let sent = 0;
+let unanswered = 0;
+let unsent = 0;
 
-runMain(SPEC, summary, async ({ options, log }) => {
-  const server = { hostname: options.host, port: options.port, transport: "udp" as const };
-
-  // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-  const sock = openUdpClient(options);
-  onShutdown(() => sock.close());
-  const replies = receiveReplies(sock, options, log);
-  let missing = 0;
-
-  // while True:
-  //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
-  for await (const msg of input("->")) {
-    //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))  — a line too long for one datagram is
-    //                                                     not sent (UDP does not split it)
-    if (!await sendDatagram(sock, msg, server, log)) {
-      missing++;
-      continue;
-    }
-
-    //   recvMsg, addr = sock.recvfrom(2048)  — up to 65,507 bytes; UDP may lose it, so wait
-    //                                           at most --timeout seconds
-    const recvMsg = await replies.next(options.timeout * 1000);
-    if (recvMsg === undefined) {
-      log.warn(`no reply within ${options.timeout} s (UDP does not resend lost datagrams)`);
-      missing++;
-      continue;
-    }
-    //   print(recvMsg.decode())
-    await print(recvMsg);
+// while True:
+//     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
+for await (const msg of input("->")) {
+  // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  — a new socket for every line:
+  // UDP may deliver a reply late or twice, and such a reply then reaches a socket that is
+  // already closed, so it is never taken for the answer to a later line.
+  const sock = traced(
+    Deno.listenDatagram({ hostname: clientBindAddress(host), port: 0, transport: "udp" }),
+  );
+  try {
+    //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
+    await sock.send(msg, server);
+    sent++;
+  } catch (error) {
+    if (!isTooLongForDatagram(error)) throw error;
+    log.warn(`a line of ${msg.length} B ${describePeerError(error)} (UDP does not split messages)`);
+    unsent++;
+    sock.close();
+    continue;
   }
-
-  // sock.close()
+  //   recvMsg, addr = sock.recvfrom(2048)  — UDP may lose it: after --timeout seconds, closing
+  //                                         the socket ends the wait
+  const giveUp = setTimeout(() => sock.close(), timeout * 1000);
+  let reply: Uint8Array | undefined;
+  try {
+    let [recvMsg, addr] = await sock.receive(buffer);
+    while (!isFrom(addr, host, port)) {
+      log.warn(`ignored a datagram from ${formatAddress(addr)}`);
+      [recvMsg, addr] = await sock.receive(buffer);
+    }
+    reply = recvMsg;
+  } catch (error) {
+    if (!isClosedSocket(error)) throw error;
+  }
+  clearTimeout(giveUp);
+  if (reply === undefined) {
+    trace("recvfrom", `no reply within ${timeout} s`, "none");
+    log.warn(`no reply within ${timeout} s (UDP does not resend lost datagrams)`);
+    unanswered++;
+    continue;
+  }
+  //   print(recvMsg.decode())
+  await print(reply);
   sock.close();
-  if (missing > 0) throw new Error(`${missing} line(s) got no reply`);
-});
+}
+await flushOutput();
+
+// sock.close()  — each line's socket is closed above, once its reply is in or given up on
+if (unanswered > 0) {
+  log.error(
+    `${unanswered} of ${sent} line(s) got no reply from ${formatHostPort(host, port)} within ` +
+      `${timeout} s: is a UDP server running there?`,
+  );
+}
+if (unanswered + unsent > 0) Deno.exitCode = 1;

@@ -2,32 +2,62 @@
  * UDP server from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
  * receive a datagram, upper-case it, send it back to whoever sent it, forever.
  *
- *   deno run --allow-net udp/server.ts [--host 127.0.0.1] [--port 5005]
+ *   deno run --allow-net=127.0.0.1 udp/server.ts [--host 127.0.0.1] [--port 5005]
+ *
+ * `--drop P` and `--duplicate P` make the post's first lesson visible on loopback, where
+ * nothing is ever lost: UDP datagrams may be lost or duplicated (중복되거나 누락될 수 있지만).
  *
  * @module
  */
 // import socket
+import { announceListening, formatAddress } from "../shared/address.ts";
 import { upperCase } from "../shared/codec.ts";
-import { onShutdown, runMain } from "../shared/main.ts";
-import { listenUdp, receiveDatagrams, sendDatagram } from "../shared/udp.ts";
+import { describePeerError } from "../shared/errors.ts";
+import { start } from "../shared/start.ts";
+import { trace, traced } from "../shared/trace.ts";
 
-const SPEC = { script: "udp/server.ts", role: "server", flags: ["quiet"] } as const;
-const summary = "UDP server: sends every datagram back upper-cased.";
+const { host, port, drop, duplicate, log, signal } = start({
+  script: "udp/server.ts",
+  role: "server",
+  flags: ["quiet", "drop", "duplicate"],
+  overrides: { quiet: { help: "no log line per datagram (dropped, doubled, not sent)" } },
+}, "UDP server: sends every datagram back upper-cased.");
 
-runMain(SPEC, summary, async ({ options, log }) => {
-  // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-  // sock.bind(("127.0.0.1", port))  — one call in Deno; fails if another program holds the port
-  const sock = listenUdp(options, log);
+// sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+// sock.bind(("127.0.0.1", port))  — one call in Deno; it fails if another program holds the port
+const sock = traced(Deno.listenDatagram({ hostname: host, port, transport: "udp" }));
+announceListening("udp", sock.addr, log);
 
-  // sock.close()  — unreachable after `while True` in the tutorial; here Ctrl-C runs it
-  onShutdown(() => sock.close());
+// sock.close()  — unreachable after `while True` in the tutorial; here Ctrl-C runs it, and the
+//                 receive waiting below ends with the end of the script
+signal.addEventListener("abort", () => sock.close());
 
-  // while True:
-  //     data, addr = sock.recvfrom(1024)  — we take up to 65,507 bytes: a datagram is never cut
-  for await (const [data, addr] of receiveDatagrams(sock, log)) {
-    //   data = data.decode().upper()  — bytes to bytes; bytes that are not UTF-8 pass unchanged
-    const reply = upperCase(data);
-    //   sock.sendto(data.encode(), addr)
-    await sendDatagram(sock, reply, addr, log);
+// recvfrom(1024) would cut longer datagrams: 64 KiB holds the largest one (65,507 B on IPv4)
+const buffer = new Uint8Array(65_536);
+while (true) {
+  // data, addr = sock.recvfrom(1024)
+  const [data, addr] = await sock.receive(buffer);
+  // data = data.decode().upper()  — bytes to bytes; bytes that are not UTF-8 pass unchanged
+  const reply = upperCase(data);
+  if (drop > 0 && Math.random() < drop) {
+    reportSimulated("dropped", addr, "--drop: lost on the way, as UDP allows");
+    continue;
   }
-});
+  try {
+    // sock.sendto(data.encode(), addr)
+    await sock.send(reply, addr);
+    if (duplicate > 0 && Math.random() < duplicate) {
+      reportSimulated("doubled", addr, "--duplicate: delivered twice, as UDP allows");
+      await sock.send(reply, addr);
+    }
+  } catch (error) {
+    // One peer's trouble (a reply too long for a datagram) never stops the server.
+    log.warn(`${formatAddress(addr)}: ${reply.length} B reply ${describePeerError(error)}`);
+  }
+}
+
+/** One line (and one trace line) for a datagram lost or doubled on purpose. */
+function reportSimulated(what: string, addr: Deno.Addr, why: string): void {
+  log.info(`${what} the reply to ${formatAddress(addr)} (${why})`);
+  trace(what, formatAddress(addr), "none", undefined, undefined, `(${why})`);
+}

@@ -1,0 +1,119 @@
+/**
+ * Lines in a byte stream: the frame our TCP client puts around each message. TCP delivers bytes
+ * with no message boundaries, so a reply may come in several reads or several in one; a reply
+ * ends where its `\n` is. Upper-casing keeps `\n` as it is, and no character can be joined
+ * across it, so a line upper-cased is still exactly one line.
+ *
+ * @example
+ * ```ts
+ * import { lineSplitter } from "./lines.ts";
+ * const lines = lineSplitter();
+ * lines.push(new TextEncoder().encode("HEL"));
+ * lines.next(); // undefined: no whole line yet
+ * lines.push(new TextEncoder().encode("LO\nWOR"));
+ * new TextDecoder().decode(lines.next()); // "HELLO"
+ * ```
+ * @module
+ */
+import { concat } from "./bytes.ts";
+
+/** The byte that ends a line. */
+export const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const EMPTY = new Uint8Array(0);
+
+/** Cuts bytes that arrive in pieces into whole lines. */
+export interface LineSplitter {
+  /** Adds bytes; they are copied, so the caller may reuse its buffer. */
+  push(bytes: Uint8Array): void;
+  /** The next whole line, without its `\n` (nor a `\r` before it); undefined until there is one. */
+  next(): Uint8Array | undefined;
+  /** The bytes after the last `\n`: a last line that has no `\n`. Empties the splitter. */
+  rest(): Uint8Array;
+}
+
+/** A new, empty `LineSplitter`. */
+export function lineSplitter(): LineSplitter {
+  let pending: Uint8Array = EMPTY;
+  let start = 0;
+  return {
+    push(bytes) {
+      pending = concat([pending.subarray(start), bytes]);
+      start = 0;
+    },
+    next() {
+      const end = pending.indexOf(NEWLINE, start);
+      if (end === -1) return undefined;
+      const line = pending.subarray(start, end);
+      start = end + 1;
+      return withoutCarriageReturn(line);
+    },
+    rest() {
+      const rest = pending.subarray(start);
+      pending = EMPTY;
+      start = 0;
+      return rest;
+    },
+  };
+}
+
+/** `line` without a `\r` at its end: input typed or saved on Windows ends lines with `\r\n`. */
+export function withoutCarriageReturn(line: Uint8Array): Uint8Array {
+  return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
+}
+
+/** How many `\n` bytes `bytes` holds: how many lines it ends. */
+export function countLines(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) count++;
+  return count;
+}
+
+/**
+ * Turns `\r\n` into `\n` in a stream that arrives in chunks, so piped lines go out as typed
+ * lines do. A `\r` at the end of a chunk waits for the next one; if none comes, it is dropped
+ * and `atLineStart` is false, so the caller ends the last line with `\n`, as `input()` would.
+ */
+export interface LineEndingFilter {
+  /** `chunk` with every `\r\n` as `\n`; `chunk` itself when it has none. */
+  push(chunk: Uint8Array): Uint8Array;
+  /** True when the bytes so far end a line (with `\n`) or there were none. */
+  readonly atLineStart: boolean;
+}
+
+/** A new `LineEndingFilter`. */
+export function lineEndingFilter(): LineEndingFilter {
+  let heldReturn = false;
+  let atLineStart = true;
+  return {
+    push(chunk) {
+      if (chunk.length === 0) return chunk;
+      let output = chunk;
+      if (heldReturn) {
+        heldReturn = false;
+        if (chunk[0] !== NEWLINE) output = concat([new Uint8Array([CARRIAGE_RETURN]), chunk]);
+      }
+      if (output.includes(CARRIAGE_RETURN)) output = dropReturnsBeforeNewlines(output);
+      if (output.at(-1) === CARRIAGE_RETURN) {
+        heldReturn = true;
+        output = output.subarray(0, -1);
+      }
+      if (output.length > 0) atLineStart = output.at(-1) === NEWLINE;
+      else if (heldReturn) atLineStart = false;
+      return output;
+    },
+    get atLineStart() {
+      return atLineStart && !heldReturn;
+    },
+  };
+}
+
+function dropReturnsBeforeNewlines(bytes: Uint8Array): Uint8Array {
+  const output = new Uint8Array(bytes.length);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === CARRIAGE_RETURN && bytes[i + 1] === NEWLINE) continue;
+    output[o++] = bytes[i];
+  }
+  return output.subarray(0, o);
+}
