@@ -67,13 +67,18 @@ export function describeFailure(
   return message;
 }
 
-/** One line for an error that ends one connection or one datagram, not the server. */
-export function describePeerError(error: unknown): string {
+/**
+ * One line for an error that ends one connection or one datagram, not the server; `bytes` is
+ * the size of what was being sent, for a datagram refused for its size.
+ */
+export function describePeerError(error: unknown, bytes?: number): string {
   if (error instanceof Deno.errors.ConnectionReset) return "reset the connection";
   if (error instanceof Deno.errors.BrokenPipe) return "went away before the reply was sent";
   if (error instanceof Deno.errors.ConnectionAborted) return "aborted the connection";
   if (error instanceof Deno.errors.TimedOut) return "timed out";
-  if (isTooLongForDatagram(error)) return "too long for one datagram; not sent";
+  if (isTooLongForDatagram(error)) {
+    return `${bytes ?? "the"} bytes do not fit in a datagram; not sent`;
+  }
   return firstLine(error);
 }
 

@@ -55,7 +55,9 @@ for (const script of SCRIPTS) {
   Deno.test(`${script} without --allow-net says how to run it, exit 1`, async () => {
     const result = await runScript(script, ["--port", "5005"], "", { flags: [] });
     assert.equal(result.code, 1);
-    assertOneLine(result.stderr, new RegExp(`run it as deno run --allow-net ${script}$`));
+    // The hint grants only the address asked for, and repeats the user's own flags.
+    const hint = `run it as deno run --allow-net=127.0.0.1 ${script} --port 5005$`;
+    assertOneLine(result.stderr, new RegExp(hint));
   });
 }
 

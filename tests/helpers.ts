@@ -135,6 +135,19 @@ export function freePort(): number {
   return port;
 }
 
+/** `promise`'s value, or undefined if it has not settled after `ms` milliseconds. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Resolves `promise`, or rejects with `message` after `ms`. */
 export async function withinOrFail<T>(
   promise: Promise<T>,

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { upperCase } from "../shared/codec.ts";
-import { within } from "../shared/timing.ts";
 import {
   decode,
   encode,
@@ -15,6 +14,7 @@ import {
   ROOT,
   runScript,
   startServer,
+  within,
   withinOrFail,
 } from "./helpers.ts";
 

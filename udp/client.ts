@@ -42,7 +42,11 @@ for await (const msg of input("->")) {
     sent++;
   } catch (error) {
     if (!isTooLongForDatagram(error)) throw error;
-    log.warn(`a line of ${msg.length} B ${describePeerError(error)} (UDP does not split messages)`);
+    log.warn(
+      `line ${sent + unsent + 1}: ${
+        describePeerError(error, msg.length)
+      } (UDP does not split messages)`,
+    );
     unsent++;
     sock.close();
     continue;

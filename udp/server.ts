@@ -52,7 +52,7 @@ while (true) {
     }
   } catch (error) {
     // One peer's trouble (a reply too long for a datagram) never stops the server.
-    log.warn(`${formatAddress(addr)}: ${reply.length} B reply ${describePeerError(error)}`);
+    log.warn(`${formatAddress(addr)}: ${describePeerError(error, reply.length)}`);
   }
 }
 
