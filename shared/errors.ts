@@ -98,7 +98,8 @@ export function isClosedSocket(error: unknown): boolean {
  * instead of stopping later, or asking at a prompt in the middle of a session.
  */
 export function netPermissionFor(target: Target): Error | undefined {
-  const host = target.port === 0 ? target.host : formatHostPort(target.host, target.port);
+  const bare = target.host.includes(":") ? `[${target.host}]` : target.host;
+  const host = target.port === 0 ? bare : formatHostPort(target.host, target.port);
   if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return undefined;
   return new Deno.errors.NotCapable(`Requires net access to "${host}"`);
 }

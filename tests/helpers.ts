@@ -43,10 +43,14 @@ export function denoRun(script: string, args: string[], flags = ["--allow-net"])
  * Starts a server script on an ephemeral port (`--port 0` unless `args` names one) and waits
  * for its `listening on ...` line: the readiness signal, no sleeping.
  */
-export async function startServer(script: string, args: string[] = []): Promise<RunningServer> {
+export async function startServer(
+  script: string,
+  args: string[] = [],
+  flags = ["--allow-net"],
+): Promise<RunningServer> {
   const portArgs = args.includes("--port") ? [] : ["--port", "0"];
   const child = new Deno.Command(Deno.execPath(), {
-    args: denoRun(script, [...portArgs, ...args]),
+    args: denoRun(script, [...portArgs, ...args], flags),
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

@@ -134,6 +134,60 @@ for (const kind of ["udp", "tcp"] as const) {
   });
 }
 
+Deno.test("tcp/client.ts agrees with the Python server where Unicode versions differ", async () => {
+  // Python 3.11 (Unicode 14) leaves "ƛ" as it is; Deno's V8 (Unicode 16) upper-cases it. The
+  // client ends each reply at its newline, so it prints whatever the server sent and goes on.
+  const server = await startPythonServer("tcp");
+  try {
+    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "ƛ a\nb\n");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(decode(result.stdout), "ƛ A\nB\n");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("tcp/client.ts --line-by-line keeps the Python server's 1024-byte reads whole", async () => {
+  // The post's server decodes each recv(1024) on its own: a Korean character cut between two
+  // reads crashes it. One line at a time, each read holds one short line.
+  const lines = "안녕하세요\n".repeat(200);
+  const server = await startPythonServer("tcp");
+  try {
+    const args = ["--port", `${server.port}`, "--line-by-line"];
+    const result = await runScript("tcp/client.ts", args, lines);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(decode(result.stdout), lines);
+  } finally {
+    const stderr = await server.stop();
+    assert.doesNotMatch(stderr, /Traceback/);
+  }
+});
+
+testWith("socat", "socat", "tcp/client.ts talks to a socat echo server", async () => {
+  // An echo server changes nothing: the client still finds each reply at its newline.
+  const port = freePort();
+  const socat = new Deno.Command("socat", {
+    args: [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, "EXEC:cat"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    for (let attempt = 0; attempt < 200 && !await reachable("tcp", port); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const mode of [[], ["--line-by-line"]]) {
+      const args = ["--port", `${port}`, ...mode];
+      const result = await runScript("tcp/client.ts", args, MANY_LINES);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(decode(result.stdout), MANY_LINES, mode.join(" "));
+    }
+  } finally {
+    socat.kill("SIGKILL");
+    await socat.status;
+  }
+});
+
 /** 1,000 numbered lines: any loss, duplication or reordering shows in the comparison. */
 const MANY_LINES = Array.from({ length: 1000 }, (_, i) => `line ${i} 한글 ß\n`).join("");
 const MANY_UPPER = decode(upperCase(encode(MANY_LINES)));

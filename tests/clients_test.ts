@@ -1,0 +1,377 @@
+/**
+ * The clients with any server and any bytes: newline framing for TCP, one socket per line for
+ * UDP (a late or doubled reply is never taken for a later line's), `--timeout`, servers that
+ * hang up early, least privilege (`--allow-net=127.0.0.1`), and the smaller promises of
+ * issue #10. The fake servers here are the test's own sockets, so each misbehaves on cue.
+ */
+import assert from "node:assert/strict";
+import { concat } from "../shared/bytes.ts";
+import { upperCase } from "../shared/codec.ts";
+import {
+  connect,
+  decode,
+  encode,
+  randomSource,
+  readBytes,
+  runScript,
+  startServer,
+  withinOrFail,
+} from "./helpers.ts";
+
+const LIMIT_MS = 10_000;
+
+/** What sending `input` line by line gives: each line upper-cased on its own line. */
+function upperCasedLines(input: Uint8Array): Uint8Array {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  while (start < input.length) {
+    let end = input.indexOf(0x0a, start);
+    if (end === -1) end = input.length;
+    let line = input.subarray(start, end);
+    if (line.at(-1) === 0x0d) line = line.subarray(0, -1);
+    lines.push(upperCase(line), new Uint8Array([0x0a]));
+    start = end + 1;
+  }
+  return concat(lines);
+}
+
+/** Random bytes of every value, NUL and invalid UTF-8 included, cut into random lines. */
+function randomLines(seed: number, size: number): Uint8Array {
+  const random = randomSource(seed);
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    // Mostly short lines, so there are many cuts between neighbouring lines' bytes.
+    bytes[i] = random(12) === 0 ? 0x0a : random(256);
+  }
+  return bytes;
+}
+
+for (const kind of ["tcp", "udp"] as const) {
+  Deno.test(`${kind}/client: random bytes come back upper-cased line by line`, async () => {
+    const server = await startServer(`${kind}/server.ts`);
+    try {
+      const input = randomLines(kind === "tcp" ? 11 : 12, kind === "tcp" ? 200_000 : 20_000);
+      const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], input);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(result.stdout, upperCasedLines(input));
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+Deno.test("tcp/client never joins bytes of neighbouring lines into one character", async () => {
+  const server = await startServer("tcp/server.ts");
+  try {
+    const args = ["--port", `${server.port}`];
+    // c4 \n b1 would be "ı" (which upper-cases to "I") if the newline were not a frame.
+    const joined = await runScript(
+      "tcp/client.ts",
+      args,
+      new Uint8Array([0x61, 0xc4, 0x0a, 0xb1, 0x62, 0x0a]),
+    );
+    assert.equal(joined.code, 0, joined.stderr);
+    assert.deepEqual(joined.stdout, new Uint8Array([0x41, 0xc4, 0x0a, 0xb1, 0x42, 0x0a]));
+    // "stra" c3 \n 9f "e": not "STRASSE", but each line's bytes, as sent line by line.
+    const input = new Uint8Array([0x73, 0x74, 0x72, 0x61, 0xc3, 0x0a, 0x9f, 0x65, 0x0a]);
+    const split = await runScript("tcp/client.ts", args, input);
+    assert.deepEqual(
+      split.stdout,
+      new Uint8Array([...encode("STRA"), 0xc3, 0x0a, 0x9f, 0x45, 0x0a]),
+    );
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("tcp/client: \\r\\n input and a last line without \\n give one reply per line", async () => {
+  const server = await startServer("tcp/server.ts");
+  try {
+    for (const lineByLine of [[], ["--line-by-line"]]) {
+      const args = ["--port", `${server.port}`, ...lineByLine];
+      const result = await runScript("tcp/client.ts", args, "one\r\ntwo\r\n\r\nlast");
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(decode(result.stdout), "ONE\nTWO\n\nLAST\n", lineByLine.join(" "));
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+/** A TCP server of the test's own that answers with `answer(bytes read)` per read. */
+function fakeTcpServer(answer: (data: Uint8Array, conn: Deno.Conn) => Promise<boolean>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let closing = () => {};
+  const closed = new Promise<void>((resolve) => closing = resolve);
+  const served = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (let count; (count = await conn.read(buffer)) !== null;) {
+        if (!await answer(buffer.slice(0, count), conn)) return;
+      }
+      await closed; // the client's end of stream: stay connected, as some servers do
+    } catch {
+      // the client went away first
+    } finally {
+      conn.close();
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    async close() {
+      closing();
+      listener.close();
+      await served;
+    },
+  };
+}
+
+Deno.test("tcp/client says how many replies came when the server hangs up early", async () => {
+  let replies = 0;
+  const server = fakeTcpServer(async (data, conn) => {
+    // Answers the first two lines, then hangs up.
+    const lines = decode(data).split("\n").filter((line) => line !== "");
+    for (const line of lines) {
+      if (replies === 2) return false;
+      await conn.write(encode(line.toUpperCase() + "\n"));
+      replies++;
+    }
+    return true;
+  });
+  try {
+    const result = await runScript(
+      "tcp/client.ts",
+      ["--port", `${server.port}`, "--line-by-line"],
+      "a\nb\nc\nd\n",
+    );
+    assert.equal(result.code, 1);
+    assert.equal(decode(result.stdout), "A\nB\n");
+    assert.match(result.stderr, /closed the connection after 2 of 3 replies\n$/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("tcp/client --timeout: a server that never answers gets one line, exit 1", async () => {
+  for (const mode of [[], ["--line-by-line"]]) {
+    const server = fakeTcpServer(() => Promise.resolve(true)); // reads, never answers
+    try {
+      const started = Date.now();
+      const args = ["--port", `${server.port}`, "--timeout", "0.3", ...mode];
+      const result = await runScript("tcp/client.ts", args, "hello\n");
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /^\[tcp\/client\] error: no reply from 127\.0\.0\.1:\d+ within 0\.3 s \(0 of 1 lines/,
+      );
+      assert.ok(Date.now() - started >= 300, "gave up before the timeout");
+    } finally {
+      await server.close();
+    }
+  }
+});
+
+/** A UDP server of the test's own: `answer` decides what to send back for each datagram. */
+function fakeUdpServer(
+  answer: (data: Uint8Array, index: number) => { reply: Uint8Array; delayMs: number }[],
+) {
+  const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const served = (async () => {
+    try {
+      for (let index = 0;; index++) {
+        const [data, addr] = await sock.receive();
+        for (const { reply, delayMs } of answer(data, index)) {
+          setTimeout(() => sock.send(reply, addr).catch(() => {}), delayMs);
+        }
+      }
+    } catch {
+      // closed by the test
+    }
+  })();
+  return {
+    port: (sock.addr as Deno.NetAddr).port,
+    async close() {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let delayed sends finish
+      sock.close();
+      await served;
+    },
+  };
+}
+
+Deno.test("udp/client never takes a late reply for the next line's", async () => {
+  const server = fakeUdpServer((data, index) => [
+    { reply: upperCase(data), delayMs: index === 0 ? 400 : 0 },
+  ]);
+  try {
+    const args = ["--port", `${server.port}`, "--timeout", "0.2"];
+    const result = await runScript("udp/client.ts", args, "one\ntwo\nthree\n");
+    assert.equal(decode(result.stdout), "TWO\nTHREE\n");
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no reply within 0\.2 s/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("udp/client prints a duplicated reply once, for its own line", async () => {
+  const server = fakeUdpServer((data) => [
+    { reply: upperCase(data), delayMs: 0 },
+    { reply: upperCase(data), delayMs: 1 },
+  ]);
+  try {
+    const result = await runScript("udp/client.ts", ["--port", `${server.port}`], "a\nb\nc\n");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(decode(result.stdout), "A\nB\nC\n");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("udp/client with no server says where the lines went and asks about a server", async () => {
+  const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const port = (silent.addr as Deno.NetAddr).port;
+  try {
+    const args = ["--port", `${port}`, "--timeout", "0.2"];
+    const result = await runScript("udp/client.ts", args, "a\nb\n");
+    assert.equal(result.code, 1);
+    const last = result.stderr.trimEnd().split("\n").at(-1)!;
+    assert.equal(
+      last,
+      `[udp/client] error: 2 of 2 line(s) got no reply from 127.0.0.1:${port} within 0.2 s: ` +
+        "is a UDP server running there?",
+    );
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("udp/client reports a line too long for a datagram once, and goes on", async () => {
+  const server = await startServer("udp/server.ts");
+  try {
+    const input = "a".repeat(70_000) + "\nok\n";
+    const result = await runScript("udp/client.ts", ["--port", `${server.port}`], input);
+    assert.equal(result.code, 1);
+    assert.equal(decode(result.stdout), "OK\n");
+    const lines = result.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0], /line 1: 70000 bytes do not fit in a datagram; not sent/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("udp/server --drop 1 loses every reply and --duplicate 1 doubles every one", async () => {
+  const dropping = await startServer("udp/server.ts", ["--drop", "1"]);
+  try {
+    const args = ["--port", `${dropping.port}`, "--timeout", "0.2"];
+    const result = await runScript("udp/client.ts", args, "a\n");
+    assert.equal(result.code, 1);
+    assert.equal(decode(result.stdout), "");
+    await dropping.waitForLog(/dropped the reply to 127\.0\.0\.1:\d+ \(--drop/);
+  } finally {
+    await dropping.stop();
+  }
+  const doubling = await startServer("udp/server.ts", ["--duplicate", "1"]);
+  const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  try {
+    await sock.send(encode("twice"), {
+      hostname: "127.0.0.1",
+      port: doubling.port,
+      transport: "udp",
+    });
+    for (let copy = 0; copy < 2; copy++) {
+      const [reply] = await withinOrFail(sock.receive(), LIMIT_MS, `copy ${copy + 1}`);
+      assert.equal(decode(reply), "TWICE");
+    }
+    await doubling.waitForLog(/doubled the reply to 127\.0\.0\.1:\d+ \(--duplicate/);
+  } finally {
+    sock.close();
+    await doubling.stop();
+  }
+});
+
+Deno.test("udp/server rejects a --drop that is not a probability, exit 2", async () => {
+  const result = await runScript("udp/server.ts", ["--drop", "1.5"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--drop must be a probability from 0 to 1, not "1\.5"/);
+});
+
+for (
+  const [host, allow] of [["127.0.0.1", "--allow-net=127.0.0.1"], ["::1", "--allow-net=[::1]"]]
+) {
+  Deno.test(`all four scripts work with only ${allow}`, async () => {
+    for (const kind of ["udp", "tcp"]) {
+      const server = await startServer(`${kind}/server.ts`, ["--host", host], [allow]);
+      try {
+        const args = ["--host", host, "--port", `${server.port}`];
+        const result = await runScript(`${kind}/client.ts`, args, "least\n", { flags: [allow] });
+        assert.equal(result.code, 0, `${kind}: ${result.stderr}`);
+        assert.equal(decode(result.stdout), "LEAST\n");
+      } finally {
+        await server.stop();
+      }
+    }
+  });
+}
+
+Deno.test("a permission error names what to allow and repeats the user's flags", async () => {
+  const args = ["--port", "5099", "--timeout", "1"];
+  const result = await runScript("udp/client.ts", args, "", { flags: ["--allow-net=10.0.0.1"] });
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    "[udp/client] error: no network permission for 127.0.0.1:5099: run it as " +
+      "deno run --allow-net=127.0.0.1 udp/client.ts --port 5099 --timeout 1\n",
+  );
+});
+
+Deno.test("-h is --help", async () => {
+  for (const script of ["udp/server.ts", "tcp/client.ts"]) {
+    const result = await runScript(script, ["-h"]);
+    assert.equal(result.code, 0);
+    assert.match(decode(result.stdout), /^ {2}-h, --help +show this help$/m);
+  }
+});
+
+Deno.test("a host that cannot be found is named in the error", async () => {
+  const args = ["--host", "nosuchhost.invalid", "--port", "5005"];
+  const result = await runScript("tcp/client.ts", args, "x\n");
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^\[tcp\/client\] error: cannot find host nosuchhost\.invalid/);
+});
+
+Deno.test("udp/server --help says what --quiet silences: lines per datagram", async () => {
+  const result = await runScript("udp/server.ts", ["--help"]);
+  assert.match(decode(result.stdout), /--quiet +no log line per datagram/);
+});
+
+Deno.test("without the unstable net API, the UDP scripts say to add --unstable-net", async () => {
+  for (const script of ["udp/server.ts", "udp/client.ts"]) {
+    const result = await runScript(script, ["--port", "5005"], "x\n", {
+      flags: ["--no-config", "--allow-net"],
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /Deno\.listenDatagram is an unstable API: run with --unstable-net/);
+  }
+});
+
+Deno.test("tcp/server --once then Ctrl-C lets the connection finish within --grace", async () => {
+  const server = await startServer("tcp/server.ts", ["--once", "--grace", "5"]);
+  const conn = await connect(server.port);
+  try {
+    await conn.write(encode("before\n"));
+    assert.equal(decode(await readBytes(conn, 7)), "BEFORE\n");
+    server.child.kill("SIGINT");
+    // The waiting connection is told there is no more (end of stream), not cut off.
+    const buffer = new Uint8Array(16);
+    assert.equal(await withinOrFail(conn.read(buffer), LIMIT_MS, "no end of stream"), null);
+    conn.close();
+    const status = await withinOrFail(server.exited(), LIMIT_MS, "server still running");
+    assert.equal(status.code, 0);
+    assert.doesNotMatch(server.stderr(), /error/);
+    assert.match(server.stderr(), /shutting down: 1 connection\(s\) get up to 5 s to finish/);
+  } finally {
+    await server.stop();
+  }
+});
