@@ -19,47 +19,78 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** The tutorial's port. */
 export const DEFAULT_PORT = 5005;
 
-/** Every flag's value after parsing; a flag a script does not take keeps its default. */
-export interface Options {
-  /** The address to bind (servers) or reach (clients), without brackets. */
-  host: string;
-  /** The port to bind (0: any free port) or reach. */
-  port: number;
-  /** `--help` or `-h`: print the usage and exit. */
-  help: boolean;
-  /** Print every socket operation on stderr, named after the tutorial's Python calls. */
-  trace: boolean;
-  /** tcp/server.ts: serve one connection, then exit, as the tutorial does. */
-  once: boolean;
-  /** Clients: seconds to wait for a reply; 0: no limit. */
-  timeout: number;
-  /** Servers: no per-connection or per-datagram log lines. */
-  quiet: boolean;
-  /** tcp/server.ts: connections served at once; more are closed at once, with a log line. */
-  maxConnections: number;
-  /** tcp/server.ts: seconds a connection may send nothing before it is closed; 0: no limit. */
-  idleTimeout: number;
-  /** tcp/server.ts: seconds open connections get to finish after Ctrl-C or SIGTERM. */
-  grace: number;
-  /** tcp/client.ts: send one line and wait for its reply before the next, even when piped. */
-  lineByLine: boolean;
-  /** udp/server.ts: the chance (0 to 1) that a reply is dropped, as if lost on the way. */
-  drop: number;
-  /** udp/server.ts: the chance (0 to 1) that a reply is sent twice, as if duplicated. */
-  duplicate: number;
+/** One flag's `--help` line, default and parser (none: a switch that takes no value). */
+interface FlagSpec {
+  value?: string;
+  help: string;
+  fallback: number | boolean;
+  parse?: (text: string, name: string) => number;
 }
 
-/** The flags a script may take beyond `--host`, `--port`, `--trace` and `--help`. */
-export type ExtraFlag =
-  | "once"
-  | "timeout"
-  | "quiet"
-  | "maxConnections"
-  | "idleTimeout"
-  | "grace"
-  | "lineByLine"
-  | "drop"
-  | "duplicate";
+const seconds = (min: number, exclusive = false) => (text: string, name: string) =>
+  parseNumber(text, name, { min, exclusive });
+const probability = (text: string, name: string) => {
+  const value = parseNumber(text, name, { min: 0, kind: "a probability" });
+  if (value > 1) throw new UsageError(`--${name} must be a probability from 0 to 1, not "${text}"`);
+  return value;
+};
+
+/** The flags a script may opt into, each described once; `maxConnections` is --max-connections. */
+const FLAGS = {
+  once: { help: "serve one connection, then exit (as the tutorial does)", fallback: false },
+  timeout: {
+    value: "SEC",
+    help: "how long to wait for each reply (default 2)",
+    fallback: 2,
+    parse: seconds(0, true),
+  },
+  quiet: { help: "no log line per connection", fallback: false },
+  maxConnections: {
+    value: "N",
+    help: "connections served at once; extras are closed (default 1024)",
+    fallback: 1024,
+    parse: (text: string, name: string) => parseNumber(text, name, { min: 1, whole: true }),
+  },
+  idleTimeout: {
+    value: "SEC",
+    help: "close a connection that sends nothing for SEC (default 0: never)",
+    fallback: 0,
+    parse: seconds(0),
+  },
+  grace: {
+    value: "SEC",
+    help: "time open connections get to finish after Ctrl-C (default 2)",
+    fallback: 2,
+    parse: seconds(0),
+  },
+  lineByLine: {
+    help: "piped input too: send a line, wait for its reply, then the next",
+    fallback: false,
+  },
+  drop: {
+    value: "P",
+    help: "drop each reply with probability P, as a network may (default 0)",
+    fallback: 0,
+    parse: probability,
+  },
+  duplicate: {
+    value: "P",
+    help: "send each reply twice with probability P (default 0)",
+    fallback: 0,
+    parse: probability,
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+/** A flag a script may take beyond `--host`, `--port`, `--trace` and `--help`. */
+export type ExtraFlag = keyof typeof FLAGS;
+
+/**
+ * Every flag's value after parsing (a flag a script does not take keeps its default): `host`
+ * without brackets, `port` (0: any free port), `help`, `trace`, and one field per `ExtraFlag`.
+ */
+export type Options =
+  & { host: string; port: number; help: boolean; trace: boolean }
+  & { [Flag in ExtraFlag]: (typeof FLAGS)[Flag]["fallback"] extends boolean ? boolean : number };
 
 /** A script's own default and help text for one of its flags. */
 export interface FlagOverride {
@@ -81,75 +112,8 @@ export interface ScriptSpec {
   overrides?: Partial<Record<ExtraFlag, FlagOverride>>;
 }
 
-interface FlagSpec {
-  name: string;
-  value?: string;
-  help: string;
-  fallback: number | boolean;
-  parse?: (text: string, name: string) => number;
-}
-
-const probability = (text: string, name: string) => {
-  const value = parseNumber(text, name, { min: 0, kind: "a probability" });
-  if (value > 1) throw new UsageError(`--${name} must be a probability from 0 to 1, not "${text}"`);
-  return value;
-};
-
-const FLAGS: Record<ExtraFlag, FlagSpec> = {
-  once: {
-    name: "once",
-    help: "serve one connection, then exit (as the tutorial does)",
-    fallback: false,
-  },
-  timeout: {
-    name: "timeout",
-    value: "SEC",
-    help: "how long to wait for each reply (default 2)",
-    fallback: 2,
-    parse: (text, name) => parseNumber(text, name, { min: 0, exclusive: true }),
-  },
-  quiet: { name: "quiet", help: "no log line per connection", fallback: false },
-  maxConnections: {
-    name: "max-connections",
-    value: "N",
-    help: "connections served at once; extras are closed (default 1024)",
-    fallback: 1024,
-    parse: (text, name) => parseNumber(text, name, { min: 1, whole: true }),
-  },
-  idleTimeout: {
-    name: "idle-timeout",
-    value: "SEC",
-    help: "close a connection that sends nothing for SEC (default 0: never)",
-    fallback: 0,
-    parse: (text, name) => parseNumber(text, name, { min: 0 }),
-  },
-  grace: {
-    name: "grace",
-    value: "SEC",
-    help: "time open connections get to finish after Ctrl-C (default 2)",
-    fallback: 2,
-    parse: (text, name) => parseNumber(text, name, { min: 0 }),
-  },
-  lineByLine: {
-    name: "line-by-line",
-    help: "piped input too: send a line, wait for its reply, then the next",
-    fallback: false,
-  },
-  drop: {
-    name: "drop",
-    value: "P",
-    help: "drop each reply with probability P, as a network may (default 0)",
-    fallback: 0,
-    parse: probability,
-  },
-  duplicate: {
-    name: "duplicate",
-    value: "P",
-    help: "send each reply twice with probability P (default 0)",
-    fallback: 0,
-    parse: probability,
-  },
-};
+/** `maxConnections` → `max-connections`. */
+const flagName = (flag: string) => flag.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 /** Parses `args`; throws a `UsageError` naming the bad flag or value. */
 export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Options {
@@ -161,7 +125,7 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     trace: { type: "boolean" },
   };
   for (const flag of extras) {
-    declared[FLAGS[flag].name] = { type: FLAGS[flag].parse ? "string" : "boolean" };
+    declared[flagName(flag)] = { type: "parse" in FLAGS[flag] ? "string" : "boolean" };
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -178,10 +142,14 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     trace: Boolean(values.trace),
   };
   for (const flag of Object.keys(FLAGS) as ExtraFlag[]) {
-    const { name, parse } = FLAGS[flag];
-    const fallback = spec.overrides?.[flag]?.fallback ?? FLAGS[flag].fallback;
+    const flagSpec: FlagSpec = FLAGS[flag];
+    const name = flagName(flag);
     const given = extras.includes(flag) ? values[name] : undefined;
-    options[flag] = given === undefined ? fallback : parse ? parse(String(given), name) : true;
+    options[flag] = given === undefined
+      ? spec.overrides?.[flag]?.fallback ?? flagSpec.fallback
+      : flagSpec.parse
+      ? flagSpec.parse(String(given), name)
+      : true;
   }
   return options as unknown as Options;
 }
@@ -199,9 +167,9 @@ export function usage(spec: ScriptSpec, summary: string): string {
       `${server ? "port to bind, 0 for any free port" : "server port"} (default ${DEFAULT_PORT})`,
     ],
     ...(spec.flags ?? []).map((flag): [string, string] => {
-      const { name, value } = FLAGS[flag];
-      const help = spec.overrides?.[flag]?.help ?? FLAGS[flag].help;
-      return [`--${name}${value ? ` ${value}` : ""}`, help];
+      const { value, help }: FlagSpec = FLAGS[flag];
+      const text = spec.overrides?.[flag]?.help ?? help;
+      return [`--${flagName(flag)}${value ? ` ${value}` : ""}`, text];
     }),
     ["--trace", "print every socket call on stderr, named as in the tutorial"],
     ["-h, --help", "show this help"],
