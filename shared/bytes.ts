@@ -24,6 +24,7 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 
 /** Anything bytes can be written to: a connection, stdout. */
 export interface Writer {
+  /** Writes some of `bytes`, at least one, and says how many. */
   write(bytes: Uint8Array): Promise<number>;
 }
 

@@ -15,6 +15,7 @@ import { formatHostPort } from "./address.ts";
 
 /** A bad flag or value: the script prints the message, points at `--help` and exits 2. */
 export class UsageError extends Error {
+  /** Shown by Deno when one escapes: "UsageError". */
   override name = "UsageError";
 }
 

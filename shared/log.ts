@@ -15,6 +15,7 @@
  */
 import { styleText } from "node:util";
 
+/** Where a script's one-line events go: stderr, prefixed with the script's name. */
 export interface Log {
   /** An ordinary event about one peer: it connected, it left. Silenced by `--quiet`. */
   info(message: string): void;
@@ -34,7 +35,11 @@ export function stderrHasColour(): boolean {
 }
 
 /** `text` in a `node:util` style (`"dim"`, `"red"`, ...) when `colour`, else as it is. */
-export function paint(format: Parameters<typeof styleText>[0], text: string, colour: boolean) {
+export function paint(
+  format: Parameters<typeof styleText>[0],
+  text: string,
+  colour: boolean,
+): string {
   return colour ? styleText(format, text, { validateStream: false }) : text;
 }
 

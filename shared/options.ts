@@ -20,10 +20,14 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 5005;
 
 /** One flag's `--help` line, default and parser (none: a switch that takes no value). */
-interface FlagSpec {
+export interface FlagSpec {
+  /** The value's name in `--help`: `SEC`, `N`, `P`. */
   value?: string;
+  /** The `--help` line. */
   help: string;
+  /** The value when the flag is not given. */
   fallback: number | boolean;
+  /** Turns the text given into the value, or throws a `UsageError`. */
   parse?: (text: string, name: string) => number;
 }
 
@@ -36,7 +40,7 @@ const probability = (text: string, name: string) => {
 };
 
 /** The flags a script may opt into, each described once; `maxConnections` is --max-connections. */
-const FLAGS = {
+export const FLAGS = {
   once: { help: "serve one connection, then exit (as the tutorial does)", fallback: false },
   timeout: {
     value: "SEC",
