@@ -23,13 +23,14 @@ const { host, port, timeout, log } = start({
 }, "UDP client: sends each line as a datagram and prints the reply.");
 const server = { hostname: host, port, transport: "udp" } as const;
 const buffer = new Uint8Array(65_536); // recvfrom(2048) would cut longer replies
-let sent = 0;
-let unanswered = 0;
+let lines = 0;
 let unsent = 0;
+let unanswered = 0;
 
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
 for await (const msg of input("->")) {
+  lines++;
   // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  — a new socket for every line:
   // UDP may deliver a reply late or twice, and such a reply then reaches a socket that is
   // already closed, so it is never taken for the answer to a later line.
@@ -39,14 +40,10 @@ for await (const msg of input("->")) {
   try {
     //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
     await sock.send(msg, server);
-    sent++;
   } catch (error) {
     if (!isTooLongForDatagram(error)) throw error;
-    log.warn(
-      `line ${sent + unsent + 1}: ${
-        describePeerError(error, msg.length)
-      } (UDP does not split messages)`,
-    );
+    const why = describePeerError(error, msg.length);
+    log.warn(`line ${lines}: ${why} (UDP does not split messages)`);
     unsent++;
     sock.close();
     continue;
@@ -68,7 +65,7 @@ for await (const msg of input("->")) {
   clearTimeout(giveUp);
   if (reply === undefined) {
     trace("recvfrom", `no reply within ${timeout} s`, "none");
-    log.warn(`no reply within ${timeout} s (UDP does not resend lost datagrams)`);
+    log.warn(`line ${lines}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
     unanswered++;
     continue;
   }
@@ -81,7 +78,9 @@ await flushOutput();
 // sock.close()  — each line's socket is closed above, once its reply is in or given up on
 if (unanswered > 0) {
   log.error(
-    `${unanswered} of ${sent} line(s) got no reply from ${formatHostPort(host, port)} within ` +
+    `${unanswered} of ${lines - unsent} line(s) got no reply from ${
+      formatHostPort(host, port)
+    } within ` +
       `${timeout} s: is a UDP server running there?`,
   );
 }
