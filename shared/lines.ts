@@ -21,6 +21,7 @@ import { concat } from "./bytes.ts";
 export const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const EMPTY = new Uint8Array(0);
+const RETURN_BYTES = new Uint8Array([CARRIAGE_RETURN]);
 
 /** Cuts bytes that arrive in pieces into whole lines. */
 export interface LineSplitter {
@@ -83,27 +84,19 @@ export interface LineEndingFilter {
 
 /** A new `LineEndingFilter`. */
 export function lineEndingFilter(): LineEndingFilter {
-  let heldReturn = false;
-  let atLineStart = true;
+  let heldReturn = false; // the last chunk ended with "\r": is it part of a "\r\n"?
+  let endsLine = true;
   return {
     push(chunk) {
-      if (chunk.length === 0) return chunk;
-      let output = chunk;
-      if (heldReturn) {
-        heldReturn = false;
-        if (chunk[0] !== NEWLINE) output = concat([new Uint8Array([CARRIAGE_RETURN]), chunk]);
-      }
-      if (output.includes(CARRIAGE_RETURN)) output = dropReturnsBeforeNewlines(output);
-      if (output.at(-1) === CARRIAGE_RETURN) {
-        heldReturn = true;
-        output = output.subarray(0, -1);
-      }
-      if (output.length > 0) atLineStart = output.at(-1) === NEWLINE;
-      else if (heldReturn) atLineStart = false;
-      return output;
+      let bytes = heldReturn ? concat([RETURN_BYTES, chunk]) : chunk;
+      heldReturn = bytes.at(-1) === CARRIAGE_RETURN;
+      if (heldReturn) bytes = bytes.subarray(0, -1);
+      if (bytes.includes(CARRIAGE_RETURN)) bytes = dropReturnsBeforeNewlines(bytes);
+      if (bytes.length > 0) endsLine = bytes.at(-1) === NEWLINE;
+      return bytes;
     },
     get atLineStart() {
-      return atLineStart && !heldReturn;
+      return endsLine && !heldReturn;
     },
   };
 }
