@@ -1,6 +1,7 @@
 /**
- * `deno task bench [--quick]`: our servers against the same servers written for Node, the
- * blog post's Python servers and a minimal C epoll server (the machine's ceiling), on the same
+ * `deno task bench [--quick]`: our servers against the bare Deno loop doing the same work with
+ * the same codec (what our machinery costs), the same servers written for Node, the blog post's
+ * Python servers and a minimal C epoll server (the machine's ceiling), on the same
  * workloads in the same run, driven by a compiled closed-loop load generator that checks every
  * reply byte. Prints a table of ops/s, MB/s, p50/p99 latency and peak RSS, each ratio against
  * Node and C, and writes it to bench/results.md. Then pipes 10 MB through our two clients.
@@ -19,7 +20,7 @@ const SECONDS = quick ? 0.3 : 3;
 const WARMUP_SECONDS = quick ? 0.1 : 0.3;
 
 type Protocol = "tcp" | "udp";
-type Implementation = "deno" | "node" | "python" | "c";
+type Implementation = "deno" | "bare" | "node" | "python" | "c";
 
 interface Workload {
   name: string;
@@ -46,7 +47,7 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-const IMPLEMENTATIONS: Implementation[] = ["deno", "node", "python", "c"];
+const IMPLEMENTATIONS: Implementation[] = ["deno", "bare", "node", "python", "c"];
 
 interface Result {
   ops_per_s: number;
@@ -84,6 +85,12 @@ async function startServer(
         "0",
         "--quiet",
       ], ROOT);
+    case "bare":
+      return await startProcess(
+        Deno.execPath(),
+        ["run", "--allow-net", "bench/baselines/deno_bare.ts", protocol, "0"],
+        ROOT,
+      );
     case "node":
       return await startProcess("node", [`bench/baselines/node_server.mjs`, protocol, "0"], ROOT);
     case "c":
