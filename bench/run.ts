@@ -6,21 +6,28 @@
  * reply byte. Each workload is measured in rounds that alternate the servers (deno, bare, node,
  * python, c, then again), so a slow minute of the machine falls on all of them. Prints a table of
  * median ops/s with its spread, MB/s, p50/p99 latency, peak RSS and each ratio against the bare
- * loop, Node and C (taken within a round), and writes it to bench/results.md. Then pipes 10 MB
- * through our two clients.
+ * loop, Node and C (taken within a round), and writes it to bench/results.md. Then pipes short
+ * lines and mixed-length lines through our clients and checks every output byte.
  *
  * Absolute numbers on shared machines are noise; the ratios, measured seconds apart on the
  * same machine, are the result, and only where they stand clear of their spread.
  *
  * @module
  */
+import { concat } from "../shared/bytes.ts";
+import { upperCase } from "../shared/codec.ts";
 import { freePortFor, type StartedProcess, startProcess } from "./processes.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BUILD = `${ROOT}bench/build`;
+const MiB = 1024 * 1024;
 const { quick, rounds: ROUNDS } = parseArgs(Deno.args);
 const SECONDS = quick ? 0.2 : 4;
 const WARMUP_SECONDS = quick ? 0.1 : 0.5;
+/** Issue #10: short lines piped through tcp/client.ts at this speed or faster. */
+const TARGET_MIB_PER_S = 50;
+/** A piped client still running after this long is killed. */
+const CLIENT_LIMIT_SECONDS = quick ? 30 : 120;
 
 type Protocol = "tcp" | "udp";
 type Implementation = "deno" | "bare" | "node" | "python" | "c";
@@ -92,7 +99,7 @@ function parseArgs(args: string[]): { quick: boolean; rounds: number } {
 
 async function build(): Promise<void> {
   await Deno.mkdir(BUILD, { recursive: true });
-  for (const source of ["loadgen.c", "baselines/c_server.c"]) {
+  for (const source of ["loadgen.c", "timed.c", "baselines/c_server.c"]) {
     const binary = source.replace(/^.*\//, "").replace(/\.c$/, "");
     const gcc = new Deno.Command("gcc", {
       args: ["-O2", "-o", `${BUILD}/${binary}`, `${ROOT}bench/${source}`],
@@ -251,11 +258,7 @@ async function main(): Promise<void> {
     table.push(...rows);
     console.log(rows.join("\n"));
   }
-  const piped = [
-    "| client | input | exit | throughput | peak RSS |",
-    "| --- | --- | ---: | ---: | ---: |",
-    ...await pipedClients(),
-  ];
+  const piped = await pipedClients();
   console.log(piped.join("\n"));
   const machine = `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
     `node ${await versionOf("node")}, ${await versionOf("python3")}`;
@@ -285,7 +288,13 @@ async function main(): Promise<void> {
     "",
     ...table,
     "",
-    "Piped clients (Korean and English lines through our own server):",
+    "Piped clients against our own servers (`deno run --allow-net tcp/client.ts --port P < FILE`),",
+    "timed from start to exit under `bench/timed.c`, every output byte checked against `upperCase`",
+    "of each line. Short lines are issue #10's case: about 20 bytes each, ASCII and some Korean,",
+    `to be piped at ${TARGET_MIB_PER_S} MiB/s or faster. Mixed lines have 1 to 20 Korean and English`,
+    "words; `udp/client.ts` has one datagram in flight at a time, slow by design, so it gets a",
+    "smaller file. Empty input is the same client on an empty file: start-up and exit, which",
+    "are inside every time. Peak RSS is the client's.",
     "",
     ...piped,
     "",
@@ -297,51 +306,149 @@ async function main(): Promise<void> {
   console.log(`\nwritten to bench/results.md`);
 }
 
-async function pipedClients(): Promise<string[]> {
-  const file = `${BUILD}/piped.txt`;
-  const words = ["hello", "world", "안녕하세요", "세계", "소켓", "통신", "socket", "deno"];
-  const lines: string[] = [];
+const encoder = new TextEncoder();
+const NEWLINE = new Uint8Array([0x0a]);
+
+/** A file of lines for a piped client, and the output the client must print for it. */
+interface PipedInput {
+  file: string;
+  bytes: number;
+  lines: number;
+  expected: Uint8Array;
+}
+
+/**
+ * Writes lines made by `line` until the file has `target` bytes (or a line more), always the
+ * same lines for the same arguments. The expected output is each line upper-cased by the
+ * project's codec followed by "\n", as the clients print their replies.
+ */
+async function writeInput(
+  name: string,
+  target: number,
+  line: (random: (limit: number) => number) => string,
+): Promise<PipedInput> {
   let seed = 1;
-  const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
-  const target = quick ? 1_000_000 : 10_000_000;
+  const random = (limit: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % limit;
+  };
+  const input: Uint8Array[] = [];
+  const expected: Uint8Array[] = [];
   for (let size = 0; size < target;) {
-    const line = Array.from({ length: 1 + random(20) }, () => words[random(words.length)]).join(
-      " ",
-    );
-    lines.push(line);
-    size += new TextEncoder().encode(line).length + 1;
+    const bytes = encoder.encode(line(random));
+    input.push(bytes, NEWLINE);
+    expected.push(upperCase(bytes), NEWLINE);
+    size += bytes.length + 1;
   }
-  await Deno.writeTextFile(file, lines.join("\n") + "\n");
-  const bytes = (await Deno.stat(file)).size;
-  const rows: string[] = [];
-  for (const protocol of ["tcp", "udp"] as const) {
-    const server = await startServer("deno", protocol);
-    try {
-      const started = performance.now();
-      const client = await startProcess(
-        Deno.execPath(),
-        [
-          "run",
-          "--allow-net",
-          `${protocol}/client.ts`,
-          "--port",
-          `${server.port}`,
-        ],
-        ROOT,
-        { stdinFile: file, waitForAnnouncement: false },
-      );
-      const status = await client.exited();
-      const seconds = (performance.now() - started) / 1000;
-      const rss = client.peakRssSeen();
-      rows.push(
-        `| ${protocol}/client.ts | ${(bytes / 1e6).toFixed(1)} MB | ${status.code} | ` +
-          `${(bytes / 1e6 / seconds).toFixed(1)} MB/s | ${rss.toFixed(1)} MiB |`,
-      );
-    } finally {
-      await server.stop();
-    }
+  const file = `${BUILD}/${name}.txt`;
+  const bytes = concat(input);
+  await Deno.writeFile(file, bytes);
+  return { file, bytes: bytes.length, lines: input.length / 2, expected: concat(expected) };
+}
+
+/** Issue #10's input: about 20 bytes a line, mostly ASCII, some Korean. */
+const SHORT_WORDS = ["hello", "world", "socket", "deno", "echo", "line", "client", "안녕", "소켓"];
+const SHORT_WORD_BYTES = SHORT_WORDS.map((word) => encoder.encode(word).length);
+function shortLine(random: (limit: number) => number): string {
+  const length = 10 + random(17); // at least 10 to 26 bytes
+  const words: string[] = [];
+  for (let bytes = -1; bytes < length;) {
+    const word = random(SHORT_WORDS.length);
+    words.push(SHORT_WORDS[word]);
+    bytes += 1 + SHORT_WORD_BYTES[word];
   }
-  return rows;
+  return words.join(" ");
+}
+
+/** Korean and English lines of 1 to 20 words. */
+const MIXED_WORDS = ["hello", "world", "안녕하세요", "세계", "소켓", "통신", "socket", "deno"];
+function mixedLine(random: (limit: number) => number): string {
+  return Array.from({ length: 1 + random(20) }, () => MIXED_WORDS[random(MIXED_WORDS.length)])
+    .join(" ");
+}
+
+interface Timed {
+  code: number;
+  signal: number;
+  seconds: number;
+  peak_rss_kib: number;
+  /** The command's last line on stderr. */
+  why: string;
+}
+
+/** Runs `command < input > output` under bench/timed.c: wall time, exit, peak RSS. */
+async function timed(input: string, output: string, command: string[]): Promise<Timed> {
+  const args = [input, output, `${CLIENT_LIMIT_SECONDS}`, ...command];
+  const { stdout, stderr } = await new Deno.Command(`${BUILD}/timed`, { args, cwd: ROOT })
+    .output();
+  // Its last line, fit for a table cell (stderr is a pipe here: no colours).
+  const why = (new TextDecoder().decode(stderr).trim().split("\n").at(-1) ?? "")
+    .replaceAll("|", "\\|");
+  return { ...JSON.parse(new TextDecoder().decode(stdout)), why };
+}
+
+/** Where `actual` first differs from `expected`, or undefined when they are equal. */
+function difference(actual: Uint8Array, expected: Uint8Array): string | undefined {
+  const length = Math.min(actual.length, expected.length);
+  let at = 0;
+  while (at < length && actual[at] === expected[at]) at++;
+  if (at === length && actual.length === expected.length) return undefined;
+  let line = 1;
+  for (let i = 0; i < at; i++) if (expected[i] === 0x0a) line++;
+  if (at < length) return `output differs at byte ${at} (line ${line})`;
+  return actual.length < expected.length
+    ? `output stops at byte ${at} (line ${line}) of ${expected.length}`
+    : `output ${actual.length - expected.length} bytes too long`;
+}
+
+/** One row: our client piping `input` through our server, timed and checked. */
+async function pipedRow(
+  protocol: Protocol,
+  label: string,
+  input: PipedInput,
+  target?: number,
+): Promise<string> {
+  const server = await startServer("deno", protocol);
+  const output = input.file.replace(/\.txt$/, ".out");
+  const client = [Deno.execPath(), "run", "--allow-net", `${protocol}/client.ts`];
+  client.push("--port", `${server.port}`);
+  let empty: Timed, run: Timed;
+  try {
+    empty = await timed("/dev/null", output, client); // start-up and exit, and a warm cache
+    run = await timed(input.file, output, client);
+  } finally {
+    await server.stop();
+  }
+  const mib = input.bytes / MiB;
+  const failure = run.signal === 9 && run.seconds >= CLIENT_LIMIT_SECONDS
+    ? `killed after ${CLIENT_LIMIT_SECONDS} s`
+    : run.signal !== 0
+    ? `killed by signal ${run.signal}: ${run.why}`
+    : run.code !== 0
+    ? `exit ${run.code}: ${run.why}`
+    : difference(await Deno.readFile(output), input.expected);
+  const speed = mib / run.seconds;
+  const verdict = target === undefined
+    ? ""
+    : `≥ ${target} MiB/s: ${!failure && speed >= target ? "pass" : "**FAIL**"}`;
+  return `| ${protocol}/client.ts | ${label} | ${mib.toFixed(2)} MiB | ` +
+    `${input.lines.toLocaleString("en-US")} | ${failure ?? "output correct"} | ` +
+    `${failure ? "–" : speed.toFixed(1)} | ${(run.peak_rss_kib / 1024).toFixed(1)} | ` +
+    `${Math.round(empty.seconds * 1000)} | ${verdict} |`;
+}
+
+async function pipedClients(): Promise<string[]> {
+  const short = await writeInput("short", 10 * MiB, shortLine);
+  const mixed = await writeInput("mixed", (quick ? 1 : 10) * MiB, mixedLine);
+  // udp/client.ts keeps one datagram in flight: slow by design, so a much smaller input.
+  const mixedForUdp = await writeInput("mixed_udp", (quick ? 50 : 200) * 1024, mixedLine);
+  return [
+    "| client | input | size | lines | result | MiB/s | peak RSS MiB | empty input ms | target |",
+    "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- |",
+    await pipedRow("tcp", "short lines", short, TARGET_MIB_PER_S),
+    await pipedRow("tcp", "mixed lines", mixed),
+    await pipedRow("udp", "mixed lines", mixedForUdp),
+  ];
 }
 
 async function versionOf(command: string): Promise<string> {
