@@ -190,8 +190,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** `value` against its median, as the largest deviation either way: "±4%". */
+/** How far the rounds stray from their median, the largest way either side: "±4%". */
 function spread(values: number[]): string {
+  if (values.length < 2) return "–";
   const middle = median(values);
   const deviation = Math.max(...values.map((value) => Math.abs(value - middle))) / middle;
   return `±${Math.round(deviation * 100)}%`;
@@ -217,7 +218,11 @@ function formatNumber(value: number): string {
 }
 
 /** One table row: the medians over the rounds that gave a result, and what the others gave. */
-function row(workload: Workload, implementation: Implementation, all: Map<Implementation, Rounds>) {
+function row(
+  workload: Workload,
+  implementation: Implementation,
+  all: Map<Implementation, Rounds>,
+): string {
   const rounds = all.get(implementation)!;
   const results = rounds.filter((round): round is Result => typeof round === "object");
   const failures = rounds.filter((round): round is string => typeof round === "string");
