@@ -218,8 +218,9 @@ static int run_udp(const char *host, int port, int in_flight, size_t size, doubl
       char digits[11];
       snprintf(digits, sizeof digits, "%010u", sequence[slot]);
       memcpy(message, digits, 10);
-      if (send(fd, message, size, 0) < 0 && errno != EAGAIN) die("send");
+      // Timed before the send: on loopback the server may answer before send() returns.
       sent_at[slot] = now_ns();
+      if (send(fd, message, size, 0) < 0 && errno != EAGAIN) die("send");
     }
     struct pollfd wait_for = {.fd = fd, .events = POLLIN};
     poll(&wait_for, 1, 10);  // block until a reply (or a lost one is due again)

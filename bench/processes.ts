@@ -10,9 +10,6 @@ export interface StartedProcess {
   port: number;
   /** The kernel's high-water mark of the process's resident memory (VmHWM), in MiB. */
   peakRssMiB(): Promise<number>;
-  /** The highest resident memory seen by polling while it ran (for short-lived clients). */
-  peakRssSeen(): number;
-  exited(): Promise<Deno.CommandStatus>;
   stop(): Promise<void>;
 }
 
@@ -20,10 +17,6 @@ interface StartOptions {
   /** For servers that announce nothing: the port they were given, polled until taken. */
   port?: number;
   protocol?: "tcp" | "udp";
-  /** Feed this file to stdin (clients). */
-  stdinFile?: string;
-  /** Wait for a `listening on` line (default true unless `port` or `stdinFile` is given). */
-  waitForAnnouncement?: boolean;
 }
 
 export async function startProcess(
@@ -35,24 +28,14 @@ export async function startProcess(
   const child = new Deno.Command(command, {
     args,
     cwd,
-    stdin: options.stdinFile ? "piped" : "null",
+    stdin: "null",
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  let peakSeen = 0;
-  const poller = setInterval(async () => {
-    peakSeen = Math.max(peakSeen, await readRss(child.pid, "VmRSS"));
-  }, 50);
-  const status = child.status.finally(() => clearInterval(poller));
-  if (options.stdinFile) {
-    const file = await Deno.open(options.stdinFile);
-    file.readable.pipeTo(child.stdin).catch(() => {});
-  }
   let port = options.port ?? 0;
   const lines = child.stdout.pipeThrough(new TextDecoderStream());
-  const wantAnnouncement = options.waitForAnnouncement ?? (options.port === undefined);
   const reader = lines.getReader();
-  if (wantAnnouncement) {
+  if (options.port === undefined) {
     let text = "";
     const deadline = Date.now() + 20_000;
     while (!/listening on \w+:\/\/.*:(\d+)\n/.test(text) && Date.now() < deadline) {
@@ -63,7 +46,7 @@ export async function startProcess(
     const match = text.match(/listening on \w+:\/\/.*:(\d+)\n/);
     if (!match) throw new Error(`${command} ${args.join(" ")} did not announce its port`);
     port = Number(match[1]);
-  } else if (options.port !== undefined) {
+  } else {
     await waitUntilTaken(options.port, options.protocol ?? "tcp");
   }
   // Keep reading stdout so the process never blocks on a full pipe.
@@ -74,20 +57,14 @@ export async function startProcess(
   })();
   return {
     port,
-    peakRssMiB: () => readRss(child.pid, "VmHWM"),
-    peakRssSeen: () => peakSeen,
-    async exited() {
-      const result = await status;
-      await drained;
-      return result;
-    },
+    peakRssMiB: () => readPeakRss(child.pid),
     async stop() {
       try {
         child.kill("SIGKILL");
       } catch {
         // already gone
       }
-      await status;
+      await child.status;
       await drained.catch(() => {});
     },
   };
@@ -120,10 +97,11 @@ async function waitUntilTaken(port: number, protocol: "tcp" | "udp"): Promise<vo
   throw new Error(`nothing took port ${port}`);
 }
 
-async function readRss(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
+/** The kernel's high-water mark of `pid`'s resident memory (VmHWM), in MiB; 0 once it is gone. */
+async function readPeakRss(pid: number): Promise<number> {
   try {
     const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-    const match = new TextDecoder().decode(stdout).match(new RegExp(`${field}:\\s+(\\d+) kB`));
+    const match = new TextDecoder().decode(stdout).match(/VmHWM:\s+(\d+) kB/);
     return match ? Number(match[1]) / 1024 : 0;
   } catch {
     return 0;

@@ -1,25 +1,36 @@
 /**
- * `deno task bench [--quick]`: our servers against the same servers written for Node, the
- * blog post's Python servers and a minimal C epoll server (the machine's ceiling), on the same
+ * `deno task bench [--quick] [--rounds N]`: our servers against the bare Deno loop doing the
+ * same work with the same codec (what our machinery costs), the same servers written for Node,
+ * the blog post's Python servers and a minimal C epoll server (the machine's ceiling), on the same
  * workloads in the same run, driven by a compiled closed-loop load generator that checks every
- * reply byte. Prints a table of ops/s, MB/s, p50/p99 latency and peak RSS, each ratio against
- * Node and C, and writes it to bench/results.md. Then pipes 10 MB through our two clients.
+ * reply byte. Each workload is measured in rounds that alternate the servers (deno, bare, node,
+ * python, c, then again), so a slow minute of the machine falls on all of them. Prints a table of
+ * median ops/s with its spread, MB/s, p50/p99 latency, peak RSS and each ratio against the bare
+ * loop, Node and C (taken within a round), and writes it to bench/results.md. Then pipes short
+ * lines and mixed-length lines through our clients and checks every output byte.
  *
- * Absolute numbers on shared machines are noise; the ratios, measured minutes apart on the
- * same machine, are the result.
+ * Absolute numbers on shared machines are noise; the ratios, measured seconds apart on the
+ * same machine, are the result, and only where they stand clear of their spread.
  *
  * @module
  */
+import { concat } from "../shared/bytes.ts";
+import { upperCase } from "../shared/codec.ts";
 import { freePortFor, type StartedProcess, startProcess } from "./processes.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BUILD = `${ROOT}bench/build`;
-const quick = Deno.args.includes("--quick");
-const SECONDS = quick ? 0.3 : 3;
-const WARMUP_SECONDS = quick ? 0.1 : 0.3;
+const MiB = 1024 * 1024;
+const { quick, rounds: ROUNDS } = parseArgs(Deno.args);
+const SECONDS = quick ? 0.2 : 4;
+const WARMUP_SECONDS = quick ? 0.1 : 0.5;
+/** Issue #10: short lines piped through tcp/client.ts at this speed or faster. */
+const TARGET_MIB_PER_S = 50;
+/** A piped client still running after this long is killed. */
+const CLIENT_LIMIT_SECONDS = quick ? 30 : 120;
 
 type Protocol = "tcp" | "udp";
-type Implementation = "deno" | "node" | "python" | "c";
+type Implementation = "deno" | "bare" | "node" | "python" | "c";
 
 interface Workload {
   name: string;
@@ -46,7 +57,13 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-const IMPLEMENTATIONS: Implementation[] = ["deno", "node", "python", "c"];
+/** In the order each round runs them. */
+const IMPLEMENTATIONS: Implementation[] = ["deno", "bare", "node", "python", "c"];
+/** The columns of ratios: each server's ops/s over these, taken within the same round. */
+const REFERENCES: [Implementation, string][] = [["bare", "× bare"], ["node", "× Node"], [
+  "c",
+  "× C",
+]];
 
 interface Result {
   ops_per_s: number;
@@ -58,9 +75,32 @@ interface Result {
   rssMiB: number;
 }
 
+/** One server on one workload: a result, or why there is none, for every round. */
+type Rounds = (Result | string)[];
+
+function parseArgs(args: string[]): { quick: boolean; rounds: number } {
+  let quick = false;
+  let rounds: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--quick") {
+      quick = true;
+    } else if (args[i] === "--rounds" || args[i].startsWith("--rounds=")) {
+      const value = args[i].includes("=") ? args[i].slice("--rounds=".length) : args[++i];
+      rounds = Number(value);
+      if (!Number.isInteger(rounds) || rounds < 1) {
+        throw new Error(`--rounds takes a whole number of at least 1, not ${value}`);
+      }
+    } else {
+      throw new Error(`unknown argument ${args[i]}: bench/run.ts [--quick] [--rounds N]`);
+    }
+  }
+  return { quick, rounds: rounds ?? (quick ? 2 : 3) };
+}
+
 async function build(): Promise<void> {
   await Deno.mkdir(BUILD, { recursive: true });
-  for (const [source, binary] of [["loadgen.c", "loadgen"], ["baselines/c_server.c", "c_server"]]) {
+  for (const source of ["loadgen.c", "timed.c", "baselines/c_server.c"]) {
+    const binary = source.replace(/^.*\//, "").replace(/\.c$/, "");
     const gcc = new Deno.Command("gcc", {
       args: ["-O2", "-o", `${BUILD}/${binary}`, `${ROOT}bench/${source}`],
     });
@@ -84,6 +124,12 @@ async function startServer(
         "0",
         "--quiet",
       ], ROOT);
+    case "bare":
+      return await startProcess(
+        Deno.execPath(),
+        ["run", "--allow-net", "bench/baselines/deno_bare.ts", protocol, "0"],
+        ROOT,
+      );
     case "node":
       return await startProcess("node", [`bench/baselines/node_server.mjs`, protocol, "0"], ROOT);
     case "c":
@@ -138,119 +184,276 @@ async function measure(
   }
 }
 
-function ratio(value: number | undefined, base: number | undefined): string {
-  if (value === undefined || base === undefined || base === 0) return "–";
-  return `${(value / base).toFixed(2)}×`;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** How far the rounds stray from their median, the largest way either side: "±4%". */
+function spread(values: number[]): string {
+  if (values.length < 2) return "–";
+  const middle = median(values);
+  const deviation = Math.max(...values.map((value) => Math.abs(value - middle))) / middle;
+  return `±${Math.round(deviation * 100)}%`;
+}
+
+/** The median of the per-round ratios, with their min–max when the rounds disagree. */
+function ratio(values: Rounds, bases: Rounds): string {
+  const ratios: number[] = [];
+  values.forEach((value, round) => {
+    const base = bases[round];
+    if (typeof value === "object" && typeof base === "object" && base.ops_per_s > 0) {
+      ratios.push(value.ops_per_s / base.ops_per_s);
+    }
+  });
+  if (ratios.length === 0) return "–";
+  const [low, middle, high] = [Math.min(...ratios), median(ratios), Math.max(...ratios)]
+    .map((value) => value.toFixed(2));
+  return low === high ? `${middle}×` : `${middle}× (${low}–${high})`;
 }
 
 function formatNumber(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toFixed(1);
 }
 
-async function pipedClients(): Promise<string[]> {
-  const file = `${BUILD}/piped.txt`;
-  const words = ["hello", "world", "안녕하세요", "세계", "소켓", "통신", "socket", "deno"];
-  const lines: string[] = [];
-  let seed = 1;
-  const random = (limit: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
-  const target = quick ? 1_000_000 : 10_000_000;
-  for (let size = 0; size < target;) {
-    const line = Array.from({ length: 1 + random(20) }, () => words[random(words.length)]).join(
-      " ",
-    );
-    lines.push(line);
-    size += new TextEncoder().encode(line).length + 1;
+/** One table row: the medians over the rounds that gave a result, and what the others gave. */
+function row(
+  workload: Workload,
+  implementation: Implementation,
+  all: Map<Implementation, Rounds>,
+): string {
+  const rounds = all.get(implementation)!;
+  const results = rounds.filter((round): round is Result => typeof round === "object");
+  const failures = rounds.filter((round): round is string => typeof round === "string");
+  const name = `| ${workload.name} | ${implementation} |`;
+  if (results.length === 0) {
+    return `${name} ${[...new Set(failures)].join("; ")} |${" |".repeat(5 + REFERENCES.length)}`;
   }
-  await Deno.writeTextFile(file, lines.join("\n") + "\n");
-  const bytes = (await Deno.stat(file)).size;
-  const rows: string[] = [];
-  for (const protocol of ["tcp", "udp"] as const) {
-    const server = await startServer("deno", protocol);
-    try {
-      const started = performance.now();
-      const client = await startProcess(
-        Deno.execPath(),
-        [
-          "run",
-          "--allow-net",
-          `${protocol}/client.ts`,
-          "--port",
-          `${server.port}`,
-        ],
-        ROOT,
-        { stdinFile: file, waitForAnnouncement: false },
-      );
-      const status = await client.exited();
-      const seconds = (performance.now() - started) / 1000;
-      const rss = client.peakRssSeen();
-      rows.push(
-        `| ${protocol}/client.ts | ${(bytes / 1e6).toFixed(1)} MB | ${status.code} | ` +
-          `${(bytes / 1e6 / seconds).toFixed(1)} MB/s | ${rss.toFixed(1)} MiB |`,
-      );
-    } finally {
-      await server.stop();
-    }
-  }
-  return rows;
+  const of = (field: keyof Result) => median(results.map((result) => result[field]));
+  const ops = results.map((result) => result.ops_per_s);
+  const lost = results.reduce((sum, result) => sum + result.lost, 0);
+  const notes = [
+    ...(failures.length ? [`${failures.length} of ${rounds.length} rounds: ${failures[0]}`] : []),
+    ...(lost > 0 ? [`${lost} lost`] : []),
+  ];
+  return `${name} ${formatNumber(median(ops))} | ${spread(ops)} | ${of("mb_per_s").toFixed(1)} | ` +
+    `${Math.round(of("p50_us"))} | ${Math.round(of("p99_us"))} | ` +
+    `${Math.max(...results.map((result) => result.rssMiB)).toFixed(1)} | ` +
+    REFERENCES.map(([reference]) => ratio(rounds, all.get(reference)!)).join(" | ") + " |" +
+    (notes.length ? ` (${notes.join(", ")})` : "");
 }
 
 async function main(): Promise<void> {
   await build();
   const started = new Date();
   const table: string[] = [
-    "| workload | server | ops/s | MB/s | p50 µs | p99 µs | peak RSS MiB | × Node | × C |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| workload | server | ops/s | spread | MB/s | p50 µs | p99 µs | peak RSS MiB | " +
+    REFERENCES.map(([, title]) => title).join(" | ") + " |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const workload of WORKLOADS) {
-    const results = new Map<Implementation, Result | string>();
-    for (const implementation of IMPLEMENTATIONS) {
-      results.set(implementation, await measure(implementation, workload));
-    }
-    const node = results.get("node");
-    const c = results.get("c");
-    for (const implementation of IMPLEMENTATIONS) {
-      const result = results.get(implementation)!;
-      if (typeof result === "string") {
-        table.push(`| ${workload.name} | ${implementation} | ${result} | | | | | | |`);
-        continue;
+    const all = new Map<Implementation, Rounds>(IMPLEMENTATIONS.map((each) => [each, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const implementation of IMPLEMENTATIONS) {
+        all.get(implementation)!.push(await measure(implementation, workload));
       }
-      const ops = result.ops_per_s;
-      table.push(
-        `| ${workload.name} | ${implementation} | ${formatNumber(ops)} | ` +
-          `${result.mb_per_s.toFixed(1)} | ${result.p50_us} | ${result.p99_us} | ` +
-          `${result.rssMiB.toFixed(1)} | ` +
-          `${ratio(ops, typeof node === "object" ? node.ops_per_s : undefined)} | ` +
-          `${ratio(ops, typeof c === "object" ? c.ops_per_s : undefined)} |` +
-          (result.lost > 0 ? ` (${result.lost} lost)` : ""),
-      );
     }
-    console.log(table.slice(-IMPLEMENTATIONS.length).join("\n"));
+    const rows = IMPLEMENTATIONS.map((implementation) => row(workload, implementation, all));
+    table.push(...rows);
+    console.log(rows.join("\n"));
   }
-  const piped = [
-    "| client | input | exit | throughput | peak RSS |",
-    "| --- | --- | ---: | ---: | ---: |",
-    ...await pipedClients(),
-  ];
+  const piped = await pipedClients();
   console.log(piped.join("\n"));
   const machine = `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
     `node ${await versionOf("node")}, ${await versionOf("python3")}`;
+  const command = `deno task bench${quick ? " --quick" : ""}` +
+    (Deno.args.some((arg) => arg.startsWith("--rounds")) ? ` --rounds ${ROUNDS}` : "");
   const report = [
     "# Benchmark results",
     "",
-    `Run ${started.toISOString()} with \`deno task bench${quick ? " --quick" : ""}\` ` +
-    `(${SECONDS} s per cell after ${WARMUP_SECONDS} s warm-up) on ${machine}.`,
-    "Ratios are against Node and the C epoll server measured in the same run; absolute",
-    "numbers on shared machines are noise. MB/s counts request bytes; RSS is the server's peak.",
+    `Run ${started.toISOString()} with \`${command}\` on ${machine}: ${ROUNDS} rounds of ` +
+    `${SECONDS} s per cell after ${WARMUP_SECONDS} s warm-up, each round running every server ` +
+    "in turn (deno, bare, node, python, c).",
+    "ops/s is the median of the rounds and spread the largest distance of a round from it;",
+    "MB/s (request bytes) and the latencies are medians too, RSS is the server's highest peak.",
+    "Each ratio is taken within a round, seconds apart on the same machine, and given as the",
+    "median with its min–max over the rounds. **A difference inside the spread is not a",
+    "result.** Absolute numbers on shared machines are noise.",
+    ...(quick
+      ? ["", "`--quick` cells are too short for any ratio here to mean much: it checks the run."]
+      : []),
+    "",
+    "- deno: our `tcp/server.ts` and `udp/server.ts`.",
+    "- bare: `bench/baselines/deno_bare.ts`, the shortest Deno loop doing the same work with the",
+    "  same codec. Our servers' × bare is what their machinery (flags, logs, limits, shutdown)",
+    "  costs.",
+    "- node: `bench/baselines/node_server.mjs`; python: the post's programs; c: the machine's",
+    "  ceiling, `bench/baselines/c_server.c`.",
     "",
     ...table,
     "",
-    "Piped clients (Korean and English lines through our own server):",
+    "Piped clients against our own servers (`deno run --allow-net tcp/client.ts --port P < FILE`),",
+    "timed from start to exit under `bench/timed.c`, every output byte checked against `upperCase`",
+    "of each line. Short lines are issue #10's case: about 20 bytes each, ASCII and some Korean,",
+    `to be piped at ${TARGET_MIB_PER_S} MiB/s or faster. Mixed lines have 1 to 20 Korean and English`,
+    "words; `udp/client.ts` has one datagram in flight at a time, slow by design, so it gets a",
+    "smaller file. Empty input is the same client on an empty file: start-up and exit, which",
+    "are inside every time. Peak RSS is the client's.",
     "",
     ...piped,
     "",
   ].join("\n");
   await Deno.writeTextFile(`${ROOT}bench/results.md`, report);
+  // Aligned as `deno fmt` wants it, so the project's fmt check stays clean.
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", "bench/results.md"], cwd: ROOT })
+    .output();
   console.log(`\nwritten to bench/results.md`);
+}
+
+const encoder = new TextEncoder();
+const NEWLINE = new Uint8Array([0x0a]);
+
+/** A file of lines for a piped client, and the output the client must print for it. */
+interface PipedInput {
+  file: string;
+  bytes: number;
+  lines: number;
+  expected: Uint8Array;
+}
+
+/**
+ * Writes lines made by `line` until the file has `target` bytes (or a line more), always the
+ * same lines for the same arguments. The expected output is each line upper-cased by the
+ * project's codec followed by "\n", as the clients print their replies.
+ */
+async function writeInput(
+  name: string,
+  target: number,
+  line: (random: (limit: number) => number) => string,
+): Promise<PipedInput> {
+  let seed = 1;
+  const random = (limit: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % limit;
+  };
+  const input: Uint8Array[] = [];
+  const expected: Uint8Array[] = [];
+  for (let size = 0; size < target;) {
+    const bytes = encoder.encode(line(random));
+    input.push(bytes, NEWLINE);
+    expected.push(upperCase(bytes), NEWLINE);
+    size += bytes.length + 1;
+  }
+  const file = `${BUILD}/${name}.txt`;
+  const bytes = concat(input);
+  await Deno.writeFile(file, bytes);
+  return { file, bytes: bytes.length, lines: input.length / 2, expected: concat(expected) };
+}
+
+/** Issue #10's input: about 20 bytes a line, mostly ASCII, some Korean. */
+const SHORT_WORDS = ["hello", "world", "socket", "deno", "echo", "line", "client", "안녕", "소켓"];
+const SHORT_WORD_BYTES = SHORT_WORDS.map((word) => encoder.encode(word).length);
+function shortLine(random: (limit: number) => number): string {
+  const length = 10 + random(17); // at least 10 to 26 bytes
+  const words: string[] = [];
+  for (let bytes = -1; bytes < length;) {
+    const word = random(SHORT_WORDS.length);
+    words.push(SHORT_WORDS[word]);
+    bytes += 1 + SHORT_WORD_BYTES[word];
+  }
+  return words.join(" ");
+}
+
+/** Korean and English lines of 1 to 20 words. */
+const MIXED_WORDS = ["hello", "world", "안녕하세요", "세계", "소켓", "통신", "socket", "deno"];
+function mixedLine(random: (limit: number) => number): string {
+  return Array.from({ length: 1 + random(20) }, () => MIXED_WORDS[random(MIXED_WORDS.length)])
+    .join(" ");
+}
+
+interface Timed {
+  code: number;
+  signal: number;
+  seconds: number;
+  peak_rss_kib: number;
+  /** The command's last line on stderr. */
+  why: string;
+}
+
+/** Runs `command < input > output` under bench/timed.c: wall time, exit, peak RSS. */
+async function timed(input: string, output: string, command: string[]): Promise<Timed> {
+  const args = [input, output, `${CLIENT_LIMIT_SECONDS}`, ...command];
+  const { stdout, stderr } = await new Deno.Command(`${BUILD}/timed`, { args, cwd: ROOT })
+    .output();
+  // Its last line, fit for a table cell (stderr is a pipe here: no colours).
+  const why = (new TextDecoder().decode(stderr).trim().split("\n").at(-1) ?? "")
+    .replaceAll("|", "\\|");
+  return { ...JSON.parse(new TextDecoder().decode(stdout)), why };
+}
+
+/** Where `actual` first differs from `expected`, or undefined when they are equal. */
+function difference(actual: Uint8Array, expected: Uint8Array): string | undefined {
+  const length = Math.min(actual.length, expected.length);
+  let at = 0;
+  while (at < length && actual[at] === expected[at]) at++;
+  if (at === length && actual.length === expected.length) return undefined;
+  let line = 1;
+  for (let i = 0; i < at; i++) if (expected[i] === 0x0a) line++;
+  if (at < length) return `output differs at byte ${at} (line ${line})`;
+  return actual.length < expected.length
+    ? `output stops at byte ${at} (line ${line}) of ${expected.length}`
+    : `output ${actual.length - expected.length} bytes too long`;
+}
+
+/** One row: our client piping `input` through our server, timed and checked. */
+async function pipedRow(
+  protocol: Protocol,
+  label: string,
+  input: PipedInput,
+  target?: number,
+): Promise<string> {
+  const server = await startServer("deno", protocol);
+  const output = input.file.replace(/\.txt$/, ".out");
+  const client = [Deno.execPath(), "run", "--allow-net", `${protocol}/client.ts`];
+  client.push("--port", `${server.port}`);
+  let empty: Timed, run: Timed;
+  try {
+    empty = await timed("/dev/null", output, client); // start-up and exit, and a warm cache
+    run = await timed(input.file, output, client);
+  } finally {
+    await server.stop();
+  }
+  const mib = input.bytes / MiB;
+  const failure = run.signal === 9 && run.seconds >= CLIENT_LIMIT_SECONDS
+    ? `killed after ${CLIENT_LIMIT_SECONDS} s`
+    : run.signal !== 0
+    ? `killed by signal ${run.signal}: ${run.why}`
+    : run.code !== 0
+    ? `exit ${run.code}: ${run.why}`
+    : difference(await Deno.readFile(output), input.expected);
+  const speed = mib / run.seconds;
+  const verdict = target === undefined
+    ? ""
+    : `≥ ${target} MiB/s: ${!failure && speed >= target ? "pass" : "**FAIL**"}`;
+  return `| ${protocol}/client.ts | ${label} | ${mib.toFixed(2)} MiB | ` +
+    `${input.lines.toLocaleString("en-US")} | ${failure ?? "output correct"} | ` +
+    `${failure ? "–" : speed.toFixed(1)} | ${(run.peak_rss_kib / 1024).toFixed(1)} | ` +
+    `${Math.round(empty.seconds * 1000)} | ${verdict} |`;
+}
+
+async function pipedClients(): Promise<string[]> {
+  const short = await writeInput("short", 10 * MiB, shortLine);
+  const mixed = await writeInput("mixed", (quick ? 1 : 10) * MiB, mixedLine);
+  // udp/client.ts keeps one datagram in flight: slow by design, so a much smaller input.
+  const mixedForUdp = await writeInput("mixed_udp", (quick ? 50 : 200) * 1024, mixedLine);
+  return [
+    "| client | input | size | lines | result | MiB/s | peak RSS MiB | empty input ms | target |",
+    "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- |",
+    await pipedRow("tcp", "short lines", short, TARGET_MIB_PER_S),
+    await pipedRow("tcp", "mixed lines", mixed),
+    await pipedRow("udp", "mixed lines", mixedForUdp),
+  ];
 }
 
 async function versionOf(command: string): Promise<string> {
