@@ -34,9 +34,23 @@ export function stderrHasColour(): boolean {
 }
 
 /** `text` in a `node:util` style (`"dim"`, `"red"`, ...) when `colour`, else as it is. */
-export function paint(format: Parameters<typeof styleText>[0], text: string, colour: boolean) {
-  return colour ? styleText(format, text, { validateStream: false }) : text;
+export function paint(
+  format: Parameters<typeof styleText>[0],
+  text: string,
+  colour: boolean,
+): string {
+  return colour ? styleWithoutStreamCheck(format, text, { validateStream: false }) : text;
 }
+
+/**
+ * `styleText` with its options argument, which older Deno's Node types lack (Deno 2.1's take
+ * two arguments; its `styleText` colours and ignores the third). `colour` has already decided.
+ */
+const styleWithoutStreamCheck = styleText as (
+  format: Parameters<typeof styleText>[0],
+  text: string,
+  options: { validateStream: boolean },
+) => string;
 
 /** Writes one line to stderr. A closed stderr is no reason to stop serving: it is ignored. */
 export function writeStderrLine(text: string): void {
