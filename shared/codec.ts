@@ -49,6 +49,7 @@ export interface UpperCaseStream {
   readonly pending: number;
 }
 
+/** How `upperCaseStream` hands out its results. */
 export interface UpperCaseStreamOptions {
   /**
    * Write every result into one buffer that the stream keeps and reuses, instead of a new

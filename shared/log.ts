@@ -15,6 +15,7 @@
  */
 import { styleText } from "node:util";
 
+/** Where a script reports what happens to it; `createLog` makes one. */
 export interface Log {
   /** An ordinary event about one peer: it connected, it left. Silenced by `--quiet`. */
   info(message: string): void;
