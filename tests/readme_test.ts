@@ -127,13 +127,3 @@ for (const [index, transcript] of transcripts().entries()) {
     },
   });
 }
-
-Deno.test("the README's npx commands pin the same Deno version as .ci/run", async () => {
-  const ci = await Deno.readTextFile(`${ROOT}.ci/run`);
-  const pinned = ci.match(/^DENO_VERSION=(\S+)/m)?.[1];
-  assert.ok(pinned, "no DENO_VERSION in .ci/run");
-  const versions = [...README.matchAll(/deno@([\d.]+)/g)].map((match) => match[1]);
-  assert.ok(versions.length >= 2);
-  assert.deepEqual(new Set(versions), new Set([pinned]));
-  assert.equal(Deno.version.deno, pinned, "the tests run on another Deno than the pinned one");
-});
