@@ -10,7 +10,6 @@ import {
   encode,
   readBytes,
   readToEnd,
-  type RunningServer,
   runScript,
   startServer,
   withinOrFail,
@@ -40,13 +39,6 @@ function assertWithinWidth(lines: string[]) {
   }
 }
 
-async function waitForLines(server: RunningServer, script: string, count: number) {
-  const deadline = Date.now() + 10_000;
-  while (traceLines(server.stderr(), script).length < count && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 Deno.test("preview escapes bytes that are not text and cuts long payloads", () => {
   assert.equal(preview(encode("hello"), 40), '"hello"');
   assert.equal(preview(new Uint8Array([0x61, 0xff, 0x0a, 0x09, 0x00]), 40), '"a\\xff\\n\\t\\x00"');
@@ -71,7 +63,8 @@ Deno.test("udp/server and udp/client --trace show socket, sendto and recvfrom", 
       /recvfrom +127\.0\.0\.1:\d+ -> 5 B "HELLO" +\(receive\)$/,
       /sendto +127\.0\.0\.1:\d+ <- 3 B "ÿ!"/, // U+00FF typed as text, two bytes
     ]);
-    await waitForLines(server, "udp/server", 5);
+    // The server's trace comes through a pipe: wait for its last expected line.
+    await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 3 B/);
     const serverLines = traceLines(server.stderr(), "udp/server");
     assertInOrder(serverLines, [
       new RegExp(`socket\\+bind +127\\.0\\.0\\.1:${server.port} +\\(Deno\\.listenDatagram\\)$`),
@@ -107,7 +100,7 @@ Deno.test("a 65,507-byte datagram's trace line is cut to the width, with its siz
     const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
     await socket.send(encode("가".repeat(21_835) + "ab"), target); // 65,507 bytes
     await withinOrFail(socket.receive(), 10_000, "no reply");
-    await waitForLines(server, "udp/server", 3);
+    await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 65,507 B/);
     const lines = traceLines(server.stderr(), "udp/server");
     const received = lines.find((line) => line.includes("recvfrom"))!;
     assert.match(received, /-> 65,507 B "가+…" +\(receive\)$/);
@@ -133,7 +126,7 @@ Deno.test("tcp/server and tcp/client --trace show connect, accept, send, recv an
       /close +#1 +\(close\)$/,
     ]);
     assert.ok(clientLines.some((line) => /recv +#1 -> \d+ B "HELLO/.test(line)));
-    await waitForLines(server, "tcp/server", 8);
+    await server.waitForLog(/close +#1 +\(close\)$/);
     const serverLines = traceLines(server.stderr(), "tcp/server");
     assertInOrder(serverLines, [
       /bind\+listen +127\.0\.0\.1:\d+ +\(Deno\.listen\)$/,
@@ -161,7 +154,7 @@ Deno.test("tcp/server --trace shows a message in several reads and several in on
     assert.equal(decode(await readBytes(conn, 8)), "ONE\nTWO\n");
     await conn.closeWrite(); // a half-close: the server still answers, then closes
     await readToEnd(conn);
-    await waitForLines(server, "tcp/server", 10);
+    await server.waitForLog(/close +#1/);
     assertInOrder(traceLines(server.stderr(), "tcp/server"), [
       /recv +#1 -> 3 B "hel"/,
       /recv +#1 -> 3 B "lo\\n"/,
@@ -191,7 +184,7 @@ s.close()
     await server.waitForLog(/reset the connection/);
     const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "after\n");
     assert.equal(decode(result.stdout), "AFTER\n");
-    await waitForLines(server, "tcp/server", 9);
+    await server.waitForLog(/recv +#2 -> 5 B "after"/);
     assertInOrder(server.stderr().split("\n"), [
       /accept +#1/,
       /recv +#1 -> 8 B "reset me"/,
