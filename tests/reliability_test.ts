@@ -363,8 +363,6 @@ Deno.test("SIGTERM during 100 transfers: listener closes, replies end cleanly, e
     }
     console.log(`shutdown took ${took} ms; ${clean} of 100 connections ended cleanly`);
     assert.equal(clean, 100, "connections reset instead of ending cleanly");
-    // The port is free for the next run.
-    Deno.listen({ hostname: "127.0.0.1", port: server.port }).close();
   } finally {
     stopping = true;
     await server.stop();
