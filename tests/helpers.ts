@@ -186,8 +186,15 @@ export async function withinOrFail<T>(
   }
 }
 
-/** Reads from `conn` until `length` bytes have arrived or the peer closes. */
-export async function readBytes(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+/**
+ * Reads from `conn` until `length` bytes have arrived or the peer closes; `onRead` is called
+ * after each read that brought bytes.
+ */
+export async function readBytes(
+  conn: Deno.Conn,
+  length: number,
+  onRead?: () => void,
+): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let size = 0;
   const buffer = new Uint8Array(64 * 1024);
@@ -196,13 +203,14 @@ export async function readBytes(conn: Deno.Conn, length: number): Promise<Uint8A
     if (count === null) break;
     parts.push(buffer.slice(0, count));
     size += count;
+    onRead?.();
   }
   return concat(parts);
 }
 
-/** Reads from `conn` until the peer closes. */
-export function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
-  return readBytes(conn, Infinity);
+/** Reads from `conn` until the peer closes; `onRead` as for `readBytes`. */
+export function readToEnd(conn: Deno.Conn, onRead?: () => void): Promise<Uint8Array> {
+  return readBytes(conn, Infinity, onRead);
 }
 
 async function firstWithin(
