@@ -15,6 +15,7 @@ import {
   ROOT,
   runScript,
   startServer,
+  waitUntil,
   withinOrFail,
 } from "./helpers.ts";
 
@@ -75,12 +76,16 @@ async function startPythonServer(kind: "udp" | "tcp") {
     await child.status;
     return await stderr;
   };
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (await reachable(kind, port)) return { port, child, stop };
-    await new Promise((resolve) => setTimeout(resolve, 25));
+  try {
+    await waitUntil(() => reachable(kind, port), `python ${kind} server on port ${port}`, {
+      timeoutMs: 5_000,
+      intervalMs: 25,
+    });
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  await stop();
-  throw new Error(`python ${kind} server did not come up on port ${port}`);
+  return { port, child, stop };
 }
 
 async function reachable(kind: "udp" | "tcp", port: number): Promise<boolean> {
