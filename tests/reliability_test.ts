@@ -189,8 +189,13 @@ time.sleep(60)
       stderr: "null",
     }).spawn();
     const ready = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const { value: first } = await withinOrFail(ready.read(), LIMIT_MS, "python not ready");
-    const killedPort = (first ?? "").match(/^sent from (\d+)/)?.[1];
+    let first = ""; // its whole first line, which may come in more than one read
+    while (!first.includes("\n")) {
+      const { value, done } = await withinOrFail(ready.read(), LIMIT_MS, "python not ready");
+      if (done) break;
+      first += value;
+    }
+    const killedPort = first.match(/^sent from (\d+)\n/)?.[1];
     assert.ok(killedPort, `python said: ${first}`);
     python.kill("SIGKILL");
     await python.status;
