@@ -40,7 +40,7 @@ export interface UpperCaseStream {
   readonly pending: number;
 }
 
-/** How an `UpperCaseStream` hands out its results. */
+/** How `upperCaseStream` hands out its results. */
 export interface UpperCaseStreamOptions {
   /**
    * Write every result into one buffer that the stream keeps and reuses, instead of a new

@@ -15,7 +15,7 @@
  */
 import { styleText } from "node:util";
 
-/** Where a script's one-line events go: stderr, prefixed with the script's name. */
+/** Where a script reports what happens to it; `createLog` makes one. */
 export interface Log {
   /** An ordinary event about one peer: it connected, it left. Silenced by `--quiet`. */
   info(message: string): void;
@@ -40,8 +40,18 @@ export function paint(
   text: string,
   colour: boolean,
 ): string {
-  return colour ? styleText(format, text, { validateStream: false }) : text;
+  return colour ? styleWithoutStreamCheck(format, text, { validateStream: false }) : text;
 }
+
+/**
+ * `styleText` with its options argument, which older Deno's Node types lack (Deno 2.1's take
+ * two arguments; its `styleText` colours and ignores the third). `colour` has already decided.
+ */
+const styleWithoutStreamCheck = styleText as (
+  format: Parameters<typeof styleText>[0],
+  text: string,
+  options: { validateStream: boolean },
+) => string;
 
 /** Writes one line to stderr. A closed stderr is no reason to stop serving: it is ignored. */
 export function writeStderrLine(text: string): void {

@@ -209,7 +209,7 @@ function parseNumber(
     kind = whole ? "a whole number" : "a number of seconds",
   }: { min: number; exclusive?: boolean; whole?: boolean; kind?: string },
 ): number {
-  const value = (whole ? /^\d+$/ : /^\d*\.?\d+$/).test(text) ? Number(text) : NaN;
+  const value = (whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
   if (!(exclusive ? value > min : value >= min)) {
     throw new UsageError(
       `--${name} must be ${kind}${exclusive ? " above" : " from"} ${min}, not "${text}"`,
@@ -233,7 +233,7 @@ function parseArgsMessage(error: unknown): string {
   }
   const positional = message.match(/Unexpected argument '([^']+)'/);
   if (positional) return `unexpected argument "${positional[1]}"`;
-  const boolean = message.match(/Option '(--[\w-]+)' does not take an argument/);
+  const boolean = message.match(/Option '(?:-\w, )?(--[\w-]+)' does not take an argument/);
   if (boolean) return `${boolean[1]} takes no value`;
   return message.split("\n")[0];
 }

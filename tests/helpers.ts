@@ -17,6 +17,8 @@ export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(by
 const START_LIMIT_MS = 20_000;
 /** How long a client run may take before it is killed and the test fails. */
 const RUN_LIMIT_MS = 30_000;
+/** How long `waitForLog`, `waitForLogs` and `waitUntil` wait unless told otherwise. */
+const WAIT_LIMIT_MS = 10_000;
 
 export interface RunningServer {
   /** The port the server announced in its `listening on ...` line. */
@@ -28,6 +30,8 @@ export interface RunningServer {
   stderr(): string;
   /** Resolves with the first stderr line that matches, or rejects after `timeoutMs`. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the first `count` stderr lines that match, or rejects after `timeoutMs`. */
+  waitForLogs(pattern: RegExp, count: number, timeoutMs?: number): Promise<string[]>;
   /** Sends `signal` (SIGTERM by default) unless it has exited, and waits for it to end. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Waits for the server to exit on its own. */
@@ -67,7 +71,10 @@ export async function startServer(
     announcement: "",
     child,
     stderr: () => stderr.text(),
-    waitForLog: (pattern, timeoutMs = 10_000) => stderr.waitFor(pattern, timeoutMs),
+    waitForLog: async (pattern, timeoutMs = WAIT_LIMIT_MS) =>
+      (await stderr.waitFor(pattern, 1, timeoutMs))[0],
+    waitForLogs: (pattern, count, timeoutMs = WAIT_LIMIT_MS) =>
+      stderr.waitFor(pattern, count, timeoutMs),
     async stop(signal = "SIGTERM") {
       try {
         child.kill(signal);
@@ -152,6 +159,31 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | un
   }
 }
 
+/**
+ * Resolves after `ms`. Only for pacing (the gaps a client leaves between messages); to wait
+ * until something has happened, use `waitForLog`, `waitUntil` or `withinOrFail`.
+ */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Checks `condition` every `intervalMs` until it holds, for what no event announces (a port
+ * refusing connections, a line count). Throws, naming `what`, when `timeoutMs` has passed.
+ */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  { timeoutMs = WAIT_LIMIT_MS, intervalMs = 20 } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(Math.min(intervalMs, left));
+  }
+}
+
 /** Resolves `promise`, or rejects with `message` after `ms`. */
 export async function withinOrFail<T>(
   promise: Promise<T>,
@@ -171,8 +203,15 @@ export async function withinOrFail<T>(
   }
 }
 
-/** Reads from `conn` until `length` bytes have arrived or the peer closes. */
-export async function readBytes(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+/**
+ * Reads from `conn` until `length` bytes have arrived or the peer closes; `onRead` is called
+ * after each read that brought bytes.
+ */
+export async function readBytes(
+  conn: Deno.Conn,
+  length: number,
+  onRead?: () => void,
+): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let size = 0;
   const buffer = new Uint8Array(64 * 1024);
@@ -181,13 +220,14 @@ export async function readBytes(conn: Deno.Conn, length: number): Promise<Uint8A
     if (count === null) break;
     parts.push(buffer.slice(0, count));
     size += count;
+    onRead?.();
   }
   return concat(parts);
 }
 
-/** Reads from `conn` until the peer closes. */
-export function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
-  return readBytes(conn, Infinity);
+/** Reads from `conn` until the peer closes; `onRead` as for `readBytes`. */
+export function readToEnd(conn: Deno.Conn, onRead?: () => void): Promise<Uint8Array> {
+  return readBytes(conn, Infinity, onRead);
 }
 
 async function firstWithin(
@@ -223,44 +263,52 @@ async function drain(lines: AsyncGenerator<string>): Promise<void> {
 
 interface CollectedText {
   text(): string;
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** The first `count` whole lines that match `pattern`; rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, count: number, timeoutMs: number): Promise<string[]>;
   done: Promise<void>;
 }
 
 function collectText(stream: ReadableStream<Uint8Array>): CollectedText {
   let text = "";
   const waiters = new Set<() => void>();
+  let ended = false;
   const done = (async () => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
+        for (const wake of waiters) wake();
+      }
+    } finally {
+      ended = true;
       for (const wake of waiters) wake();
     }
-    for (const wake of waiters) wake();
   })();
-  let ended = false;
-  done.then(() => ended = true);
   return {
     text: () => text,
     done,
-    async waitFor(pattern, timeoutMs) {
+    async waitFor(pattern, count, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (true) {
-        const line = text.split("\n").find((candidate) => pattern.test(candidate));
-        if (line !== undefined) return line;
-        if (ended || Date.now() >= deadline) {
-          throw new Error(`no stderr line matching ${pattern}; stderr was:\n${text}`);
+        // Whole lines only: a line still being written could match in part.
+        const whole = ended ? text : text.slice(0, text.lastIndexOf("\n") + 1);
+        const lines = whole.split("\n").filter((line) => pattern.test(line));
+        if (lines.length >= count) return lines.slice(0, count);
+        const left = deadline - Date.now();
+        if (ended || left <= 0) {
+          const seen = `${lines.length} of ${count} stderr line(s) matching ${pattern}`;
+          const why = ended ? "before the server exited" : `within ${timeoutMs} ms`;
+          throw new Error(`only ${seen} ${why}; stderr was:\n${text}`);
         }
-        await withinOrFail(
-          new Promise<void>((resolve) => {
-            const wake = () => {
-              waiters.delete(wake);
-              resolve();
-            };
-            waiters.add(wake);
-          }),
-          deadline - Date.now(),
-          `no stderr line matching ${pattern}; stderr was:\n${text}`,
-        );
+        // Wake on the next chunk of stderr, or at the deadline.
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            waiters.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, left);
+          waiters.add(wake);
+        });
       }
     },
   };

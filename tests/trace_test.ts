@@ -10,7 +10,6 @@ import {
   encode,
   readBytes,
   readToEnd,
-  type RunningServer,
   runScript,
   startServer,
   withinOrFail,
@@ -37,13 +36,6 @@ function assertInOrder(lines: string[], patterns: RegExp[]) {
 function assertWithinWidth(lines: string[]) {
   for (const line of lines) {
     assert.ok(displayWidth(line) <= TRACE_WIDTH, `${displayWidth(line)} columns: ${line}`);
-  }
-}
-
-async function waitForLines(server: RunningServer, script: string, count: number) {
-  const deadline = Date.now() + 10_000;
-  while (traceLines(server.stderr(), script).length < count && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -74,7 +66,8 @@ Deno.test("udp/server and udp/client --trace show socket, sendto and recvfrom", 
       /socket\+bind +127\.0\.0\.1:\d+ +\(Deno\.listenDatagram\)$/,
       /sendto +127\.0\.0\.1:\d+ <- 3 B "ÿ!"/, // U+00FF typed as text, two bytes
     ]);
-    await waitForLines(server, "udp/server", 5);
+    // The server's trace comes through a pipe: wait for its last expected line.
+    await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 3 B/);
     const serverLines = traceLines(server.stderr(), "udp/server");
     assertInOrder(serverLines, [
       new RegExp(`socket\\+bind +127\\.0\\.0\\.1:${server.port} +\\(Deno\\.listenDatagram\\)$`),
@@ -110,7 +103,7 @@ Deno.test("a 65,507-byte datagram's trace line is cut to the width, with its siz
     const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
     await socket.send(encode("가".repeat(21_835) + "ab"), target); // 65,507 bytes
     await withinOrFail(socket.receive(), 10_000, "no reply");
-    await waitForLines(server, "udp/server", 3);
+    await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 65,507 B/);
     const lines = traceLines(server.stderr(), "udp/server");
     const received = lines.find((line) => line.includes("recvfrom"))!;
     assert.match(received, /-> 65,507 B "가+…" +\(receive\)$/);
@@ -136,7 +129,7 @@ Deno.test("tcp/server and tcp/client --trace show connect, accept, send, recv an
       /recv +#1 -> \d+ B "HELLO\\n/, // in one read or more: TCP has no message boundaries
       /close +#1 +\(close\)$/,
     ]);
-    await waitForLines(server, "tcp/server", 8);
+    await server.waitForLog(/close +#1 +\(close\)$/);
     const serverLines = traceLines(server.stderr(), "tcp/server");
     assertInOrder(serverLines, [
       /bind\+listen +127\.0\.0\.1:\d+ +\(Deno\.listen\)$/,
@@ -164,7 +157,7 @@ Deno.test("tcp/server --trace shows a message in several reads and several in on
     assert.equal(decode(await readBytes(conn, 8)), "ONE\nTWO\n");
     await conn.closeWrite(); // a half-close: the server still answers, then closes
     await readToEnd(conn);
-    await waitForLines(server, "tcp/server", 10);
+    await server.waitForLog(/close +#1/);
     assertInOrder(traceLines(server.stderr(), "tcp/server"), [
       /recv +#1 -> 3 B "hel"/,
       /recv +#1 -> 3 B "lo\\n"/,
@@ -194,7 +187,7 @@ s.close()
     await server.waitForLog(/reset the connection/);
     const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "after\n");
     assert.equal(decode(result.stdout), "AFTER\n");
-    await waitForLines(server, "tcp/server", 9);
+    await server.waitForLog(/recv +#2 -> 6 B "after\\n"/);
     assertInOrder(server.stderr().split("\n"), [
       /accept +#1/,
       /recv +#1 -> 8 B "reset me"/,

@@ -140,7 +140,7 @@ Deno.test("udp/client ignores a datagram that does not come from the server", as
   try {
     const port = (server.addr as Deno.NetAddr).port;
     const result = await runScript("udp/client.ts", ["--port", `${port}`], "genuine\n");
-    await serving;
+    await withinOrFail(serving, LIMIT_MS, `the client sent nothing: ${result.stderr}`);
     assert.equal(decode(result.stdout), "GENUINE\n");
     assert.equal(result.code, 0);
     assert.match(result.stderr, /ignored a datagram from 127\.0\.0\.1:\d+/);
