@@ -9,10 +9,9 @@
  * ```
  *
  * Scripts wrap each socket in `traced(...)`, which returns the socket itself when tracing is
- * off, so the hot paths pay nothing. Bytes that are not
- * printable text show as escapes (`\xff`), long payloads are cut, and no line is wider than
- * `TRACE_WIDTH` columns. Colour per direction only when stderr is a terminal and `NO_COLOR`
- * is unset.
+ * off, so the hot paths pay nothing. Bytes that are not printable text show as escapes
+ * (`\xff`), long payloads are cut, and no line is wider than `TRACE_WIDTH` columns. Colour
+ * per direction only when stderr is a terminal and `NO_COLOR` is unset.
  *
  * @example
  * ```ts
@@ -29,7 +28,7 @@ import { paint, stderrHasColour, writeStderrLine } from "./log.ts";
 /** The widest a trace line gets, in terminal columns (Korean characters count two). */
 export const TRACE_WIDTH = 100;
 
-/** True once `--trace` turned tracing on: hooks check it before doing any work. */
+/** True once `--trace` turned tracing on. */
 export let tracing = false;
 let prefix = "";
 let colour = false;
