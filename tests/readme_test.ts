@@ -114,6 +114,17 @@ Deno.test("every deno run in the README allows the network for the loopback addr
   }
 });
 
+Deno.test("the README names one Deno version to install, with npm and with npx", () => {
+  // .ci/run checks the npx commands against the version it pins; this keeps the rest with them
+  // (`deno@...` in prose names no version).
+  const versions = new Set(
+    [...README.matchAll(/\bdeno@(?!\.\.\.)([\w.-]+)/g)].map((match) => match[1]),
+  );
+  assert.ok(/npm install -g deno@/.test(README), "no npm install -g deno@VERSION");
+  assert.ok(/npx -y deno@/.test(README), "no npx -y deno@VERSION");
+  assert.equal(versions.size, 1, `the README names deno@${[...versions].join(", deno@")}`);
+});
+
 Deno.test("the README's list of flags has every flag of every script's --help", async () => {
   const section = README.match(/^### Flags[\s\S]*?(?=^## )/m)?.[0];
   assert.ok(section, "no ### Flags section");
