@@ -53,8 +53,10 @@ export function describeFailure(
     const denied = firstLine(error).match(/net access to "([^"]+)"/)?.[1] ?? where;
     const host = allowNetValue(denied);
     const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
+    // Quoted when it has brackets ([::1]): a shell would take those for a file-name pattern.
+    const allow = host.includes("[") ? `'--allow-net=${host}'` : `--allow-net=${host}`;
     return `no network permission for ${denied}: run it as ` +
-      ["deno run", `--allow-net=${host}`, script, ...quoted].join(" ");
+      ["deno run", allow, script, ...quoted].join(" ");
   }
   if (error instanceof Deno.errors.TimedOut) return `timed out reaching ${where}`;
   const message = firstLine(error);
@@ -63,7 +65,7 @@ export function describeFailure(
   }
   if (/listenDatagram is not a function/.test(message)) {
     return "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
-      "deno.json turns it on when you run the script from the project folder)";
+      "deno.json turns it on, but not with --no-config or when the script is run from a URL)";
   }
   return message;
 }

@@ -2,8 +2,8 @@
  * One line per event on stderr, prefixed with the script's name:
  * `[tcp/server] 127.0.0.1:51234 reset the connection`. Stdout stays for the protocol's own
  * output (a server's `listening on ...` line, a client's replies). Colour only when stderr is a
- * terminal and `NO_COLOR` is unset; `styleText` comes from `node:util` (JSR's `@std/fmt` is not
- * reachable from our machines).
+ * terminal and `NO_COLOR` is unset; `styleText` comes from `node:util`, which Deno ships, so
+ * nothing is downloaded.
  *
  * @example
  * ```ts

@@ -183,7 +183,7 @@ export function usage(spec: ScriptSpec, summary: string): string {
     summary,
     "",
     `usage: deno run --allow-net=${DEFAULT_HOST} ${spec.script} [options]`,
-    `       (for --host ::1: --allow-net=[::1]; for another host: --allow-net=HOST)`,
+    `       (for --host ::1: '--allow-net=[::1]'; for another host: --allow-net=HOST)`,
     "",
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
   ].join("\n");

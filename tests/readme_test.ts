@@ -104,10 +104,11 @@ Deno.test("every deno run in the README allows the network for the loopback addr
   const commands = README.split("\n").filter((line) => /\bdeno(?:@[\d.]+)? run\b/.test(line));
   assert.ok(commands.length >= 10, `found ${commands.length} deno run commands`);
   for (const command of commands) {
-    const allowed = [...command.matchAll(/--allow-net(=[^\s`]+)?/g)].map((match) => match[1]);
+    const allowed = [...command.matchAll(/--allow-net(=[^\s`]+)?/g)]
+      .map((match) => match[1]?.replaceAll("'", ""));
     for (const value of allowed) {
       assert.ok(
-        value === "=127.0.0.1" || value === "='[::1]'" || value === "=[::1]",
+        value === "=127.0.0.1" || value === "=[::1]",
         `not --allow-net=127.0.0.1 or --allow-net='[::1]': ${command}`,
       );
     }

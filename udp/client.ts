@@ -77,11 +77,11 @@ await flushOutput();
 
 // sock.close()  — each line's socket is closed above, once its reply is in or given up on
 if (unanswered > 0) {
+  const where = formatHostPort(host, port);
+  const sent = lines - unsent;
   log.error(
-    `${unanswered} of ${lines - unsent} line(s) got no reply from ${
-      formatHostPort(host, port)
-    } within ` +
-      `${timeout} s: is a UDP server running there?`,
+    `${unanswered} of ${sent} line(s) got no reply from ${where} within ${timeout} s: ` +
+      "is a UDP server running there?",
   );
 }
 if (unanswered + unsent > 0) Deno.exitCode = 1;

@@ -14,7 +14,7 @@ import { announceListening, formatAddress } from "../shared/address.ts";
 import { upperCase } from "../shared/codec.ts";
 import { describePeerError } from "../shared/errors.ts";
 import { start } from "../shared/start.ts";
-import { trace, traced } from "../shared/trace.ts";
+import { traced } from "../shared/trace.ts";
 
 const { host, port, drop, duplicate, log, signal } = start({
   script: "udp/server.ts",
@@ -56,8 +56,7 @@ while (true) {
   }
 }
 
-/** One line (and one trace line) for a datagram lost or doubled on purpose. */
+/** One line for a datagram lost or doubled on purpose; with --trace it falls among the calls. */
 function reportSimulated(what: string, addr: Deno.Addr, why: string): void {
   log.info(`${what} the reply to ${formatAddress(addr)} (${why})`);
-  trace(what, formatAddress(addr), "none", undefined, undefined, `(${why})`);
 }
