@@ -93,6 +93,7 @@ async function streamLines(): Promise<void> {
     await sock.closeWrite();
     if (repliesIn === linesSent) closeSocket(); // all answered: end the read below at once
   })();
+  sending.catch(() => {}); // its failure is reported below, unless the server hung up first
   const buffer = new Uint8Array(64 * 1024);
   try {
     while (!inputDone || repliesIn < linesSent) {
@@ -105,8 +106,8 @@ async function streamLines(): Promise<void> {
   } catch (error) {
     if (!(inputDone && repliesIn === linesSent)) throw error; // else: closed by the sender
   }
+  if (!inputDone || repliesIn < linesSent) throw hungUp(); // the server closed first
   await sending;
-  if (repliesIn < linesSent) throw hungUp();
 }
 
 /** sock.send for all of `bytes`: like send(), Deno's write may take only part of them. */
@@ -134,7 +135,8 @@ function checkReplyTime(): void {
 }
 
 function hungUp(): Error {
-  return new Error(
-    `the server at ${server} closed the connection after ${repliesIn} of ${linesSent} replies`,
-  );
+  const when = linesSent === 0
+    ? "before a line was sent"
+    : `after ${repliesIn} of ${linesSent} replies`;
+  return new Error(`the server at ${server} closed the connection ${when}`);
 }

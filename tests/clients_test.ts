@@ -177,12 +177,15 @@ function fakeUdpServer(
   answer: (data: Uint8Array, index: number) => { reply: Uint8Array; delayMs: number }[],
 ) {
   const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const sends: Promise<unknown>[] = [];
   const served = (async () => {
     try {
       for (let index = 0;; index++) {
         const [data, addr] = await sock.receive();
         for (const { reply, delayMs } of answer(data, index)) {
-          setTimeout(() => sock.send(reply, addr).catch(() => {}), delayMs);
+          const sent = new Promise((resolve) => setTimeout(resolve, delayMs))
+            .then(() => sock.send(reply, addr));
+          sends.push(sent.catch(() => {}));
         }
       }
     } catch {
@@ -192,7 +195,7 @@ function fakeUdpServer(
   return {
     port: (sock.addr as Deno.NetAddr).port,
     async close() {
-      await new Promise((resolve) => setTimeout(resolve, 50)); // let delayed sends finish
+      await Promise.all(sends); // every reply went out, the late ones too
       sock.close();
       await served;
     },
