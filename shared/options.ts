@@ -32,12 +32,11 @@ export interface FlagSpec {
 }
 
 const seconds = (min: number, exclusive = false) => (text: string, name: string) =>
-  parseNumber(text, name, { min, exclusive });
-const probability = (text: string, name: string) => {
-  const value = parseNumber(text, name, { min: 0, kind: "a probability" });
-  if (value > 1) throw new UsageError(`--${name} must be a probability from 0 to 1, not "${text}"`);
-  return value;
-};
+  parseNumber(text, name, { min, exclusive, max: MAX_SECONDS });
+const probability = (text: string, name: string) =>
+  parseNumber(text, name, { min: 0, max: 1, kind: "a probability" });
+/** The longest a timer waits: 2^31 − 1 ms. A longer one would fire at once. */
+const MAX_SECONDS = 2_147_483;
 
 /** The flags a script may opt into, each described once; `maxConnections` is --max-connections. */
 export const FLAGS = {
@@ -204,16 +203,18 @@ function parseNumber(
   name: string,
   {
     min,
+    max = Infinity,
     exclusive = false,
     whole = false,
     kind = whole ? "a whole number" : "a number of seconds",
-  }: { min: number; exclusive?: boolean; whole?: boolean; kind?: string },
+  }: { min: number; max?: number; exclusive?: boolean; whole?: boolean; kind?: string },
 ): number {
   const value = (whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
-  if (!(exclusive ? value > min : value >= min)) {
-    throw new UsageError(
-      `--${name} must be ${kind}${exclusive ? " above" : " from"} ${min}, not "${text}"`,
-    );
+  if (!(exclusive ? value > min : value >= min) || value > max) {
+    const range = exclusive ? `above ${min}` : `from ${min}`;
+    const limit = max === Infinity ? "" : exclusive ? ` and at most ${max}` : ` to ${max}`;
+    const example = kind === "a number of seconds" ? " (like 2 or 0.5)" : "";
+    throw new UsageError(`--${name} must be ${kind} ${range}${limit}${example}, not "${text}"`);
   }
   return value;
 }

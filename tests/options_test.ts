@@ -123,7 +123,13 @@ Deno.test("options: --host drops IPv6 brackets and refuses an empty address", ()
 
 Deno.test("options: bad numbers for --timeout, --max-connections, --idle-timeout, --grace", () => {
   const cases: [ScriptSpec, string, RegExp][] = [
-    [UDP_CLIENT, "--timeout=0", /^--timeout must be a number of seconds above 0, not "0"$/],
+    [
+      UDP_CLIENT,
+      "--timeout=0",
+      /^--timeout must be a number of seconds above 0 and at most 2147483 \(like 2 or 0\.5\), not "0"$/,
+    ],
+    // A timer cannot wait longer: a larger value would fire at once.
+    [UDP_CLIENT, "--timeout=2147484", /^--timeout must be .* at most 2147483/],
     [UDP_CLIENT, "--timeout=soon", /^--timeout must be a number of seconds above 0/],
     [UDP_CLIENT, "--timeout=-1", /^--timeout must be a number of seconds above 0/],
     [UDP_CLIENT, "--timeout=.5", /^--timeout must be a number of seconds above 0/],
@@ -133,7 +139,7 @@ Deno.test("options: bad numbers for --timeout, --max-connections, --idle-timeout
     [TCP_SERVER, "--idle-timeout=-1", /^--idle-timeout must be a number of seconds from 0/],
     [TCP_SERVER, "--idle-timeout=1s", /^--idle-timeout must be a number of seconds from 0/],
     [TCP_SERVER, "--grace=-0.5", /^--grace must be a number of seconds from 0/],
-    [TCP_SERVER, "--grace=", /^--grace must be a number of seconds from 0, not ""$/],
+    [TCP_SERVER, "--grace=", /^--grace must be a number of seconds from 0 to 2147483 .*, not ""$/],
   ];
   for (const [spec, arg, message] of cases) assertUsageError(spec, [arg], message);
 });
