@@ -104,7 +104,7 @@ export function trackClients(limits: ClientLimits): Clients {
     add(conn) {
       const peer = formatAddress(conn.remoteAddr);
       if (open.size >= maxConnections) {
-        log.warn(`${peer} turned away: already ${open.size} connections (--max-connections)`);
+        log.warn(`${peer} turned away: already ${open.size} connection(s) (--max-connections)`);
         closeQuietly(conn);
         return undefined;
       }

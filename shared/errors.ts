@@ -59,6 +59,12 @@ export function describeFailure(
       ["deno run", allow, script, ...quoted].join(" ");
   }
   if (error instanceof Deno.errors.TimedOut) return `timed out reaching ${where}`;
+  if (error instanceof Deno.errors.ConnectionReset) {
+    const hint = script === "tcp/client.ts" && !args.includes("--line-by-line")
+      ? " (a server that decodes each read on its own, like the post's, may need --line-by-line)"
+      : "";
+    return `the server at ${where} reset the connection${hint}`;
+  }
   const message = firstLine(error);
   if (/lookup address|name or service not known|no address associated/i.test(message)) {
     return `cannot find host ${target.host}: ${message}`;

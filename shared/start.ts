@@ -81,7 +81,10 @@ function stopOnSignals(controller: AbortController, role: ScriptSpec["role"]): v
     if (controller.signal.aborted) Deno.exit(0);
     trace("close", "on Ctrl-C/SIGTERM: the tutorial's unreachable sock.close()", "none");
     controller.abort();
-    if (role === "client") flushOutput().catch(() => {}).finally(() => Deno.exit(0));
+    if (role !== "client") return;
+    // The shell's prompt would otherwise start right after "^C".
+    if (Deno.stdout.isTerminal()) Deno.stdout.writeSync(new TextEncoder().encode("\n"));
+    flushOutput().catch(() => {}).finally(() => Deno.exit(0));
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);

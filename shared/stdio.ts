@@ -24,11 +24,13 @@ export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
   const lines = lineSplitter();
   const buffer = new Uint8Array(64 * 1024);
+  let atLineStart = true; // Ctrl-D in mid-line ends a read without "\n": no prompt then
   while (true) {
     await flushOutput();
-    if (interactive) await writeAll(Deno.stdout, encoder.encode(prompt));
+    if (interactive && atLineStart) await writeAll(Deno.stdout, encoder.encode(prompt));
     const count = await Deno.stdin.read(buffer);
     if (count === null) break;
+    atLineStart = buffer[count - 1] === NEWLINE;
     lines.push(buffer.subarray(0, count));
     for (let line = lines.next(); line !== undefined; line = lines.next()) yield line;
   }

@@ -378,3 +378,31 @@ Deno.test("tcp/server --once then Ctrl-C lets the connection finish within --gra
     await server.stop();
   }
 });
+
+Deno.test("tcp/client names the server that reset the connection", async () => {
+  // A server that reads one piece and resets, as the post's does when a read cuts a character.
+  const script = `
+import socket, struct, sys
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+conn, _ = listener.accept()
+conn.recv(16)
+conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+conn.close()
+`;
+  const python = new Deno.Command("python3", { args: ["-c", script], stdout: "piped" }).spawn();
+  const reader = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const port = Number((await withinOrFail(reader.read(), LIMIT_MS, "no port")).value);
+  try {
+    const args = ["--port", `${port}`, "--line-by-line"];
+    const result = await runScript("tcp/client.ts", args, "안녕하세요\n".repeat(50));
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^\[tcp\/client\] error: the server at 127\.0\.0\.1:\d+ (reset the connection|closed the connection after 0 of 1 replies)\n$/,
+    );
+  } finally {
+    reader.cancel().catch(() => {});
+    await python.status;
+  }
+});

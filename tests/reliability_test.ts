@@ -311,7 +311,7 @@ Deno.test("--max-connections turns extra clients away with a log line", async ()
     const reply = readToEnd(third).catch(() => new Uint8Array(0)); // closed, maybe reset
     assert.equal((await withinOrFail(reply, LIMIT_MS, "third not turned away")).length, 0);
     third.close();
-    await server.waitForLog(/turned away: already 2 connections \(--max-connections\)/);
+    await server.waitForLog(/turned away: already 2 connection\(s\) \(--max-connections\)/);
     // Once one leaves, there is room again.
     open.shift()!.close();
     await server.waitForLog(/closed/);

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { describeFailure, describePeerError } from "../shared/errors.ts";
+
+const target = { host: "127.0.0.1", port: 5005 };
+
+Deno.test("a reset names the server, and suggests --line-by-line only to a client without it", () => {
+  const reset = new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)");
+  assert.equal(
+    describeFailure(reset, target, "tcp/client.ts", []),
+    "the server at 127.0.0.1:5005 reset the connection (a server that decodes each read on " +
+      "its own, like the post's, may need --line-by-line)",
+  );
+  assert.equal(
+    describeFailure(reset, target, "tcp/client.ts", ["--line-by-line"]),
+    "the server at 127.0.0.1:5005 reset the connection",
+  );
+});
+
+Deno.test("a permission hint quotes a bracketed address and keeps the user's flags", () => {
+  const denied = new Deno.errors.NotCapable('Requires net access to "[::1]:5005"');
+  assert.equal(
+    describeFailure(denied, { host: "::1", port: 5005 }, "udp/client.ts", ["--host", "::1"]),
+    "no network permission for [::1]:5005: run it as deno run '--allow-net=[::1]' " +
+      "udp/client.ts --host ::1",
+  );
+});
+
+Deno.test("a datagram too long to send says how long it was", () => {
+  const error = new Error("Message too long (os error 90)");
+  assert.equal(describePeerError(error, 70_000), "70000 bytes do not fit in a datagram; not sent");
+});
