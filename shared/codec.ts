@@ -6,7 +6,7 @@
  * every well-formed character is upper-cased with the full Unicode rules (`ß` → `SS`,
  * `ΐ` → `Ϊ́`), caseless scripts such as Hangul are copied, and bytes that are not valid UTF-8
  * pass through unchanged. (The tutorial's `data.decode()` raises on such bytes and takes the
- * server down.) ASCII, the common case, never leaves the byte loop.
+ * server down.)
  *
  * @example
  * ```ts
@@ -23,15 +23,15 @@ export const MAX_GROWTH = 3;
 
 /** Upper-cases a whole message (a datagram, a line): nothing is held back. */
 export function upperCase(bytes: Uint8Array): Uint8Array {
-  return convert(bytes, true).output;
+  return convert(bytes, bytes.length, { buffer: EMPTY });
 }
 
 /** Upper-cases a byte stream that arrives in chunks, such as a TCP connection. */
 export interface UpperCaseStream {
   /**
-   * Upper-cases `chunk` and returns the bytes that are ready. A character cut off at the end
-   * of the chunk is held back until the next chunk completes it, however long that takes:
-   * the result never depends on how the stream was cut or when its pieces came.
+   * Upper-cases `chunk` and returns the bytes that are ready, in a buffer the stream reuses:
+   * they are valid until the next call. A character cut off at the end of the chunk is held
+   * back until the next chunk completes it, however long that takes.
    */
   push(chunk: Uint8Array): Uint8Array;
   /** Releases the held bytes unchanged: the stream ended inside a character. */
@@ -40,33 +40,24 @@ export interface UpperCaseStream {
   readonly pending: number;
 }
 
-/** How `upperCaseStream` hands out its results. */
-export interface UpperCaseStreamOptions {
-  /**
-   * Write every result into one buffer that the stream keeps and reuses, instead of a new
-   * array per chunk: a result is then valid only until the next `push`. For a server that
-   * sends each result before it reads on, this keeps memory flat and the collector idle.
-   */
-  reuseOutput?: boolean;
-}
-
 /** Starts a stream whose output, concatenated, equals `upperCase` of the whole input. */
-export function upperCaseStream(options: UpperCaseStreamOptions = {}): UpperCaseStream {
+export function upperCaseStream(): UpperCaseStream {
   let held = EMPTY;
-  const scratch = options.reuseOutput ? { buffer: EMPTY } : undefined;
-  const flush = (): Uint8Array => {
-    const released = held;
-    held = EMPTY;
-    return released;
-  };
+  // One output buffer for the whole stream: a server sends each result before it reads on,
+  // so memory stays flat and the collector idle.
+  const reused = { buffer: EMPTY };
   return {
     push(chunk) {
       const input = held.length === 0 ? chunk : concat([held, chunk]);
-      const { output, consumed } = convert(input, false, scratch);
-      held = consumed === input.length ? EMPTY : input.slice(consumed);
-      return output;
+      const complete = completeLength(input);
+      held = complete === input.length ? EMPTY : input.slice(complete);
+      return convert(input, complete, reused);
     },
-    flush,
+    flush() {
+      const released = held;
+      held = EMPTY;
+      return released;
+    },
     get pending() {
       return held.length;
     },
@@ -74,110 +65,65 @@ export function upperCaseStream(options: UpperCaseStreamOptions = {}): UpperCase
 }
 
 const EMPTY = new Uint8Array(0);
-/** `characterLength` results that are not a length. */
-const INVALID = 1;
-const INCOMPLETE = 0;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
- * Upper-cases `input`. When `final` is false, a well-formed but unfinished character at the
- * end is left unconsumed for the caller to hold; otherwise its bytes pass through as invalid.
+ * Upper-cases the first `end` bytes of `input` into `out.buffer`, which it replaces with a
+ * larger one when it is too small. Bytes that start no well-formed character pass through.
  */
-function convert(
-  input: Uint8Array,
-  final: boolean,
-  scratch?: { buffer: Uint8Array },
-): { output: Uint8Array; consumed: number } {
-  const ascii = convertAscii(input, final, scratch);
-  if (ascii) return ascii;
-  const length = input.length;
-  let output: Uint8Array = scratch && scratch.buffer.length >= length
-    ? scratch.buffer
-    : new Uint8Array(length);
-  // Most text keeps its length when upper-cased: copy all of it at once (natively) and write
-  // only the bytes that change. The first character whose upper case has another length
-  // (ß → SS, ı → I) shifts everything after it; from there on bytes are copied one by one.
-  output.set(input);
-  let i = 0;
-  while (i < length) {
-    const byte = input[i];
-    if (byte < 0x80) {
-      // ASCII: a-z (0x61-0x7a) loses its 0x20 bit; everything else is already in place.
-      if (byte >= 0x61 && byte <= 0x7a) output[i] = byte ^ 0x20;
-      i++;
-      continue;
+function convert(input: Uint8Array, end: number, out: { buffer: Uint8Array }): Uint8Array {
+  if (out.buffer.length < end) out.buffer = new Uint8Array(end);
+  // Text that is all ASCII, the common case, goes through V8's own decoder, toUpperCase and
+  // encoder: three times faster than the loop below. It is all ASCII when each byte gave one
+  // character and none is U+FFFD, the decoder's stand-in for a byte that is not UTF-8. Text that
+  // starts otherwise (Korean) goes straight to the loop, to spare it a decoding.
+  if (input[0] < 0x80) {
+    const text = decoder.decode(input.subarray(0, end));
+    if (text.length === end && !text.includes("\ufffd")) {
+      return out.buffer.subarray(0, encoder.encodeInto(text.toUpperCase(), out.buffer).written);
     }
-    if (isCaselessThreeByte(input, i)) {
-      i += 3;
-      continue;
-    }
-    const size = characterLength(input, i);
-    if (size === INCOMPLETE && !final) return done(output, i, i, scratch);
-    if (size <= INVALID) {
-      i++; // not UTF-8: the byte passes through unchanged, as surrogateescape does
-      continue;
-    }
-    const upper = upperCaseOf(codePointAt(input, i, size));
-    if (upper !== undefined) {
-      if (upper.length !== size) break;
-      output.set(upper, i);
-    }
-    i += size;
   }
-  if (i >= length) return done(output, length, length, scratch);
-
-  // Shifted: the output no longer lines up with the input.
-  let o = i;
-  while (i < length) {
+  // Most characters keep their length: copy everything at once, natively, and write only what
+  // changes, until a character whose upper case is longer or shorter (ß → SS) shifts the rest.
+  let output = out.buffer;
+  output.set(input.subarray(0, end));
+  let aligned = true;
+  let o = 0;
+  for (let i = 0; i < end;) {
     const byte = input[i];
     if (byte < 0x80) {
-      output[o++] = byte >= 0x61 && byte <= 0x7a ? byte ^ 0x20 : byte;
+      const upper = byte >= 0x61 && byte <= 0x7a ? byte ^ 0x20 : byte; // a-z loses its 0x20 bit
+      if (upper !== byte || !aligned) output[o] = upper;
+      o++;
       i++;
       continue;
     }
-    if (isCaselessThreeByte(input, i)) {
-      output[o] = byte;
-      output[o + 1] = input[i + 1];
-      output[o + 2] = input[i + 2];
-      o += 3;
-      i += 3;
-      continue;
+    let size = 3;
+    let upper: Uint8Array | undefined;
+    if (!isCaselessThreeByte(input, i)) { // Hangul, CJK: no case, nothing to look up
+      size = characterLength(input, i) || 1; // 1: not UTF-8, passed through as it is
+      if (size > 1) upper = upperCaseOf(codePointAt(input, i, size));
     }
-    const size = characterLength(input, i);
-    if (size === INCOMPLETE && !final) break;
-    if (size <= INVALID) {
-      output[o++] = byte;
-      i++;
-      continue;
-    }
-    const upper = upperCaseOf(codePointAt(input, i, size));
     if (upper === undefined) {
-      for (let k = 0; k < size; k++) output[o++] = input[i + k];
+      if (!aligned) { for (let k = 0; k < size; k++) output[o + k] = input[i + k]; }
+      o += size;
     } else {
-      const needed = o + upper.length + (length - i - size);
-      if (needed > output.length) output = grow(output, o, Math.max(needed, output.length * 2));
+      aligned &&= upper.length === size;
+      const needed = o + upper.length + (end - i - size);
+      if (needed > output.length) output = grow(output, o, needed, out);
       output.set(upper, o);
       o += upper.length;
     }
     i += size;
   }
-  return done(output, o, i, scratch);
-}
-
-/** The result of `convert`: `written` bytes of `output`, `consumed` bytes of the input. */
-function done(
-  output: Uint8Array,
-  written: number,
-  consumed: number,
-  scratch?: { buffer: Uint8Array },
-): { output: Uint8Array; consumed: number } {
-  if (scratch && output.length > scratch.buffer.length) scratch.buffer = output;
-  return { output: output.subarray(0, written), consumed };
+  return output.subarray(0, o);
 }
 
 /**
- * True for a well-formed three-byte character on a caseless page (Hangul, CJK): the bulk of
- * Korean text, recognised without the general path's calls. Lead bytes E0 and ED have
- * narrower rules for their second byte and are left to the general path.
+ * True for a well-formed three-byte character on a caseless page (Hangul, CJK), recognised
+ * without the general path's calls. Lead bytes E0 and ED have narrower rules for their second
+ * byte and are left to the general path.
  */
 function isCaselessThreeByte(input: Uint8Array, i: number): boolean {
   const lead = input[i];
@@ -187,51 +133,14 @@ function isCaselessThreeByte(input: Uint8Array, i: number): boolean {
   return pageStates[(((lead & 0x0f) << 12) | ((second & 0x3f) << 6)) >> PAGE_BITS] === CASELESS;
 }
 
-// ASCII, the common case, goes through V8's native decoder, `toUpperCase` and encoder, which
-// are several times faster than a JavaScript loop over the bytes. Anything else takes the byte
-// loop: for Korean and mixed text it is as fast as the native path or faster, and it is the
-// only one that keeps bytes that are not UTF-8.
-const latin1 = new TextDecoder("latin1");
-
-/** `convert` for input whose complete part is all ASCII; undefined for anything else. */
-function convertAscii(
-  input: Uint8Array,
-  final: boolean,
-  scratch?: { buffer: Uint8Array },
-): { output: Uint8Array; consumed: number } | undefined {
-  const end = final ? input.length : completeLength(input);
-  if (!isAscii(input, end)) return undefined;
-  const upper = latin1.decode(input.subarray(0, end)).toUpperCase();
-  if (!scratch) return { output: encoder.encode(upper), consumed: end };
-  if (scratch.buffer.length < end) scratch.buffer = new Uint8Array(end);
-  const { written } = encoder.encodeInto(upper, scratch.buffer);
-  return { output: scratch.buffer.subarray(0, written), consumed: end };
-}
-
-/** True when the first `end` bytes are all below 0x80; reads four bytes at a time. */
-function isAscii(input: Uint8Array, end: number): boolean {
-  let i = 0;
-  const misaligned = (4 - (input.byteOffset & 3)) & 3;
-  for (; i < misaligned && i < end; i++) if (input[i] & 0x80) return false;
-  const words = (end - i) >> 2;
-  if (words > 0) {
-    const view = new Uint32Array(input.buffer, input.byteOffset + i, words);
-    for (let w = 0; w < words; w++) if (view[w] & 0x80808080) return false;
-    i += words << 2;
-  }
-  for (; i < end; i++) if (input[i] & 0x80) return false;
-  return true;
-}
-
 /**
- * Where the held-back tail of `input` starts: at the last character's lead byte when the input
- * ends before that character does and the next bytes could still complete it; otherwise the
- * whole length (nothing to hold; invalid bytes are the byte loop's to pass through).
+ * How much of `input` a stream can convert now: all of it, unless it ends inside a character
+ * that the next bytes could still complete; that character waits for them.
  */
 function completeLength(input: Uint8Array): number {
   for (let back = 1; back <= 3 && back <= input.length; back++) {
     const byte = input[input.length - back];
-    if (byte < 0x80) return input.length; // ASCII: complete
+    if (byte < 0x80) break; // ASCII: complete
     if (byte >= 0xc0) {
       const lead = input.length - back;
       return characterLength(input, lead) === INCOMPLETE ? lead : input.length;
@@ -240,34 +149,30 @@ function completeLength(input: Uint8Array): number {
   return input.length;
 }
 
+/** What `characterLength` returns for a character that `input` ends inside. */
+const INCOMPLETE = 0;
+
 /**
  * The length (2-4) of the well-formed UTF-8 character that starts at `i`, by the same rules as
- * Python's strict decoder (no overlong forms, no surrogates, nothing above U+10FFFF); INVALID
- * when the byte at `i` starts none; INCOMPLETE when the input ends inside a character that the
- * next bytes could still complete.
+ * Python's strict decoder (no overlong forms, no surrogates, nothing above U+10FFFF); 1 when
+ * the byte at `i` starts none; INCOMPLETE when `input` ends inside a character that the next
+ * bytes could still complete.
  */
 function characterLength(input: Uint8Array, i: number): number {
   const lead = input[i];
-  let continuations: number;
-  let low = 0x80;
-  let high = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    continuations = 1;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
+  let continuations = 3;
+  let low = lead === 0xf0 ? 0x90 : 0x80; // below: an overlong form
+  let high = lead === 0xf4 ? 0x8f : 0xbf; // above: past U+10FFFF
+  if (lead >= 0xc2 && lead <= 0xdf) continuations = 1;
+  else if (lead >= 0xe0 && lead <= 0xef) {
     continuations = 2;
     if (lead === 0xe0) low = 0xa0; // below: an overlong form
     if (lead === 0xed) high = 0x9f; // above: a UTF-16 surrogate
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    continuations = 3;
-    if (lead === 0xf0) low = 0x90; // below: an overlong form
-    if (lead === 0xf4) high = 0x8f; // above: past U+10FFFF
-  } else {
-    return INVALID;
-  }
+  } else if (lead < 0xf0 || lead > 0xf4) return 1;
   for (let k = 1; k <= continuations; k++) {
     if (i + k >= input.length) return INCOMPLETE;
     const byte = input[i + k];
-    if (byte < low || byte > high) return INVALID;
+    if (byte < low || byte > high) return 1;
     low = 0x80;
     high = 0xbf;
   }
@@ -275,13 +180,9 @@ function characterLength(input: Uint8Array, i: number): number {
 }
 
 function codePointAt(input: Uint8Array, i: number, size: number): number {
-  const lead = input[i];
-  if (size === 2) return ((lead & 0x1f) << 6) | (input[i + 1] & 0x3f);
-  if (size === 3) {
-    return ((lead & 0x0f) << 12) | ((input[i + 1] & 0x3f) << 6) | (input[i + 2] & 0x3f);
-  }
-  return ((lead & 0x07) << 18) | ((input[i + 1] & 0x3f) << 12) | ((input[i + 2] & 0x3f) << 6) |
-    (input[i + 3] & 0x3f);
+  let codePoint = input[i] & (0xff >> (size + 1));
+  for (let k = 1; k < size; k++) codePoint = (codePoint << 6) | (input[i + k] & 0x3f);
+  return codePoint;
 }
 
 // Which code points change under upper-casing is learned from V8's own `toUpperCase`, one
@@ -290,10 +191,8 @@ function codePointAt(input: Uint8Array, i: number, size: number): number {
 const PAGE_BITS = 7;
 const UNKNOWN = 0;
 const CASELESS = 1;
-const CASED = 2;
 const pageStates = new Uint8Array(0x110000 >> PAGE_BITS);
 const upperCaseBytes = new Map<number, Uint8Array | undefined>();
-const encoder = new TextEncoder();
 
 /** The UTF-8 bytes of `codePoint` upper-cased, or undefined when it has no upper case. */
 function upperCaseOf(codePoint: number): Uint8Array | undefined {
@@ -308,18 +207,25 @@ function upperCaseOf(codePoint: number): Uint8Array | undefined {
   return bytes;
 }
 
+/** CASELESS, or 2 when some code point on `page` has an upper case. */
 function classifyPage(page: number): number {
   const first = page << PAGE_BITS;
   for (let codePoint = first; codePoint < first + (1 << PAGE_BITS); codePoint++) {
     if (codePoint >= 0xd800 && codePoint <= 0xdfff) continue; // surrogates: never decoded
     const character = String.fromCodePoint(codePoint);
-    if (character.toUpperCase() !== character) return CASED;
+    if (character.toUpperCase() !== character) return 2;
   }
   return CASELESS;
 }
 
-function grow(output: Uint8Array, used: number, size: number): Uint8Array {
-  const larger = new Uint8Array(size);
-  larger.set(output.subarray(0, used));
-  return larger;
+/** A buffer of at least `needed` bytes in `out`, starting with the `used` bytes of `output`. */
+function grow(
+  output: Uint8Array,
+  used: number,
+  needed: number,
+  out: { buffer: Uint8Array },
+): Uint8Array {
+  out.buffer = new Uint8Array(Math.max(needed, output.length * 2));
+  out.buffer.set(output.subarray(0, used));
+  return out.buffer;
 }

@@ -63,7 +63,7 @@ async function serve(client: Client): Promise<void> {
   const con = client.conn;
   // TCP is a byte stream: a read may end inside a multibyte character, which the stream holds
   // back until its last bytes arrive, so it is upper-cased whole.
-  const upper = upperCaseStream({ reuseOutput: true });
+  const upper = upperCaseStream();
   const buffer = new Uint8Array(64 * 1024);
   while (!signal.aborted) {
     // while True:

@@ -28,7 +28,7 @@ if (kind === "udp") {
 
 async function serve(conn: Deno.TcpConn): Promise<void> {
   conn.setNoDelay(true);
-  const upper = upperCaseStream({ reuseOutput: true });
+  const upper = upperCaseStream();
   const buffer = new Uint8Array(64 * 1024);
   try {
     for (let read; (read = await conn.read(buffer)) !== null;) {
