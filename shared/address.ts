@@ -21,35 +21,23 @@ export function formatAddress(address: Deno.Addr): string {
   return formatHostPort(hostname, port);
 }
 
-/** True for an IPv4 or IPv6 address written as numbers, false for a name like `localhost`. */
-export function isIpLiteral(host: string): boolean {
-  return host.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
-}
-
 /** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.[\d.]+)$/i.test(host);
 }
 
 /**
- * The line a server prints when it listens where other machines can reach it, or undefined
- * for a loopback address: the tutorial binds 127.0.0.1, and so do we unless told otherwise.
- */
-export function exposureWarning(address: Deno.Addr): string | undefined {
-  const { hostname } = address as Deno.NetAddr;
-  if (isLoopback(hostname)) return undefined;
-  return `warning: ${formatAddress(address)} can be reached from other machines, not only ` +
-    `this one (--host 127.0.0.1 keeps it local)`;
-}
-
-/**
  * A server's first line on stdout, `listening on udp://127.0.0.1:5005` (tests and scripts read
- * the port from it), and the exposure warning on stderr when it applies.
+ * the port from it), and a warning on stderr when other machines can reach it: the tutorial
+ * binds 127.0.0.1, and so do we unless told otherwise.
  */
 export function announceListening(protocol: "udp" | "tcp", address: Deno.Addr, log: Log): void {
   console.log(`listening on ${protocol}://${formatAddress(address)}`);
-  const warning = exposureWarning(address);
-  if (warning) log.notice(warning);
+  if (isLoopback((address as Deno.NetAddr).hostname)) return;
+  log.notice(
+    `warning: ${formatAddress(address)} can be reached from other machines, not only ` +
+      `this one (--host 127.0.0.1 keeps it local)`,
+  );
 }
 
 /**
@@ -62,8 +50,12 @@ export function clientBindAddress(serverHost: string): string {
   return serverHost.includes(":") ? "::" : "0.0.0.0";
 }
 
-/** True when a datagram from `address` comes from the server at `host`:`port`. */
+/**
+ * True when a datagram from `address` comes from the server at `host`:`port`. (For a name like
+ * `localhost`, the port alone decides: the name may stand for more than one address.)
+ */
 export function isFrom(address: Deno.Addr, host: string, port: number): boolean {
   const { hostname, port: from } = address as Deno.NetAddr;
-  return from === port && (!isIpLiteral(host) || hostname === host);
+  const isIpLiteral = host.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
+  return from === port && (!isIpLiteral || hostname === host);
 }

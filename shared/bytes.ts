@@ -22,14 +22,11 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   return joined;
 }
 
-/** Anything bytes can be written to: a connection, stdout. */
-export interface Writer {
-  /** Writes some of `bytes`, at least one, and says how many. */
-  write(bytes: Uint8Array): Promise<number>;
-}
-
-/** Writes every byte: one `write` may take only part of a large buffer. */
-export async function writeAll(writer: Writer, bytes: Uint8Array): Promise<void> {
+/** Writes every byte to a connection or stdout: one `write` may take only part of them. */
+export async function writeAll(
+  writer: { write(bytes: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await writer.write(bytes.subarray(written));
 }

@@ -1,24 +1,19 @@
 /**
  * The TCP server's bookkeeping, none of it the socket API: which connections are open, the
- * `--max-connections` limit, `--idle-timeout`, the one-line log of how each connection ended,
- * and a shutdown that lets open connections finish within `--grace` seconds.
+ * `--max-connections` limit, `--idle-timeout`, one log line for how each connection ended, and
+ * a shutdown that lets open connections finish within `--grace` seconds.
  *
- * The script tells it two things per connection: that it was accepted (`add`) and that its
- * handler ended (`close`). In between, the script sets `waitingSince` around each read, so that
- * an idle timeout or a shutdown only ever interrupts a connection that is waiting for its
- * client, never one in the middle of sending a reply.
+ * The script tells it when a connection was accepted (`add`) and when its handler ended
+ * (`close`). In between, it sets `waitingSince` around each read, so that an idle timeout or a
+ * shutdown only interrupts a connection that waits for its client, never one that is replying.
  *
  * @example
  * ```ts
  * import { trackClients } from "./clients.ts";
  * import { createLog } from "./log.ts";
- * const clients = trackClients({
- *   maxConnections: 10,
- *   idleTimeout: 0,
- *   grace: 2,
- *   log: createLog("example"),
- *   signal: new AbortController().signal,
- * });
+ * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2 };
+ * const signal = new AbortController().signal;
+ * const clients = trackClients({ ...limits, log: createLog("example"), signal });
  * await clients.allClosed(); // at once: nothing was ever open
  * ```
  * @module
@@ -33,22 +28,8 @@ export interface Client {
   readonly conn: Deno.TcpConn;
   /** The client's address, `127.0.0.1:51234`, for log lines. */
   readonly peer: string;
-  /** When the server began waiting for the client's next bytes (`Date.now()`); 0 while busy. */
+  /** Since when (`Date.now()`) the server waits for the client's next bytes; 0 while busy. */
   waitingSince: number;
-}
-
-/** The limits and the shutdown signal the tracker enforces. */
-export interface ClientLimits {
-  /** Connections served at once; one more is closed straight after accept, with a log line. */
-  maxConnections: number;
-  /** Seconds a connection may keep the server waiting before it is closed; 0: no limit. */
-  idleTimeout: number;
-  /** Seconds open connections get to finish after `signal` aborts, before they are closed. */
-  grace: number;
-  /** Where the per-connection lines go. */
-  log: Log;
-  /** Ctrl-C: stop waiting for clients, let the busy ones finish within `grace`. */
-  signal: AbortSignal;
 }
 
 /** The open connections of a TCP server. */
@@ -61,16 +42,24 @@ export interface Clients {
   acceptFailed(error: unknown): Promise<void>;
   /**
    * After a shutdown: end our side, then read until the client ends its side. Closing with
-   * unread input would send a reset, and the client's system might then discard replies it
-   * had not yet delivered.
+   * unread input would send a reset, which may discard replies the client has not yet read.
    */
   finishShutdown(client: Client): Promise<void>;
   /** Resolves once every connection has ended; after a shutdown, `grace` seconds at most. */
   allClosed(): Promise<void>;
 }
 
-/** Starts tracking connections under `limits`. */
-export function trackClients(limits: ClientLimits): Clients {
+/**
+ * Starts tracking connections: at most `maxConnections` at once; closed after `idleTimeout`
+ * seconds of waiting (0: never); when `signal` aborts (Ctrl-C), given `grace` seconds to finish.
+ */
+export function trackClients(limits: {
+  maxConnections: number;
+  idleTimeout: number;
+  grace: number;
+  log: Log;
+  signal: AbortSignal;
+}): Clients {
   const { maxConnections, idleTimeout, grace, log, signal } = limits;
   const open = new Set<Client>();
   const endedBy = new WeakMap<Client, string>();

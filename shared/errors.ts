@@ -19,21 +19,13 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** The address a script was asked to bind or reach, for messages. */
-export interface Target {
-  /** A name or address, as given with `--host`. */
-  host: string;
-  /** The port, as given with `--port` (0: any free port). */
-  port: number;
-}
-
 /**
  * One line for an error that ends `script` (`udp/server.ts`), which was to use `target`.
  * `args` are the flags the user gave, repeated in a suggested command.
  */
 export function describeFailure(
   error: unknown,
-  target: Target,
+  target: { host: string; port: number },
   script = "the script",
   args: readonly string[] = Deno.args,
 ): string {
@@ -106,7 +98,7 @@ export function isClosedSocket(error: unknown): boolean {
  * `target`, or undefined when it is. Asked up front, so a script fails early with a hint
  * instead of stopping later, or asking at a prompt in the middle of a session.
  */
-export function netPermissionFor(target: Target): Error | undefined {
+export function netPermissionFor(target: { host: string; port: number }): Error | undefined {
   const bare = target.host.includes(":") ? `[${target.host}]` : target.host;
   const host = target.port === 0 ? bare : formatHostPort(target.host, target.port);
   if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return undefined;

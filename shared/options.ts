@@ -19,24 +19,41 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** The tutorial's port. */
 export const DEFAULT_PORT = 5005;
 
-/** One flag's `--help` line, default and parser (none: a switch that takes no value). */
-export interface FlagSpec {
-  /** The value's name in `--help`: `SEC`, `N`, `P`. */
-  value?: string;
-  /** The `--help` line. */
-  help: string;
-  /** The value when the flag is not given. */
-  fallback: number | boolean;
-  /** Turns the text given into the value, or throws a `UsageError`. */
-  parse?: (text: string, name: string) => number;
+/** What a number given to a flag must be: said in the error message, checked on the value. */
+interface NumberRule {
+  says: string;
+  allows(value: number): boolean;
 }
 
-const seconds = (min: number, exclusive = false) => (text: string, name: string) =>
-  parseNumber(text, name, { min, exclusive, max: MAX_SECONDS });
-const probability = (text: string, name: string) =>
-  parseNumber(text, name, { min: 0, max: 1, kind: "a probability" });
 /** The longest a timer waits: 2^31 − 1 ms. A longer one would fire at once. */
 const MAX_SECONDS = 2_147_483;
+const SECONDS: NumberRule = {
+  says: `a number of seconds from 0 to ${MAX_SECONDS} (like 2 or 0.5)`,
+  allows: (value) => value >= 0 && value <= MAX_SECONDS,
+};
+const SECONDS_ABOVE_0: NumberRule = {
+  says: `a number of seconds above 0 and at most ${MAX_SECONDS} (like 2 or 0.5)`,
+  allows: (value) => value > 0 && value <= MAX_SECONDS,
+};
+const PROBABILITY: NumberRule = {
+  says: "a probability from 0 to 1",
+  allows: (value) => value >= 0 && value <= 1,
+};
+const wholeNumber = (min: number, max = Infinity): NumberRule => ({
+  says: `a whole number from ${min}${max < Infinity ? ` to ${max}` : ""}`,
+  allows: (value) => Number.isInteger(value) && value >= min && value <= max,
+});
+
+/**
+ * One flag's `--help` line and default; for a flag that takes a number, the number's name in
+ * `--help` (`SEC`, `N`, `P`) and what it must be.
+ */
+interface FlagSpec {
+  value?: string;
+  help: string;
+  fallback: number | boolean;
+  rule?: NumberRule;
+}
 
 /** The flags a script may opt into, each described once; `maxConnections` is --max-connections. */
 export const FLAGS = {
@@ -45,26 +62,26 @@ export const FLAGS = {
     value: "SEC",
     help: "how long to wait for each reply (default 2)",
     fallback: 2,
-    parse: seconds(0, true),
+    rule: SECONDS_ABOVE_0,
   },
   quiet: { help: "no log line per connection", fallback: false },
   maxConnections: {
     value: "N",
     help: "connections served at once; extras are closed (default 1024)",
     fallback: 1024,
-    parse: (text: string, name: string) => parseNumber(text, name, { min: 1, whole: true }),
+    rule: wholeNumber(1),
   },
   idleTimeout: {
     value: "SEC",
     help: "close a connection that sends nothing for SEC (default 0: never)",
     fallback: 0,
-    parse: seconds(0),
+    rule: SECONDS,
   },
   grace: {
     value: "SEC",
     help: "time open connections get to finish after Ctrl-C (default 2)",
     fallback: 2,
-    parse: seconds(0),
+    rule: SECONDS,
   },
   lineByLine: {
     help: "piped input too: send a line, wait for its reply, then the next",
@@ -74,13 +91,13 @@ export const FLAGS = {
     value: "P",
     help: "drop each reply with probability P, as a network may (default 0)",
     fallback: 0,
-    parse: probability,
+    rule: PROBABILITY,
   },
   duplicate: {
     value: "P",
     help: "send each reply twice with probability P (default 0)",
     fallback: 0,
-    parse: probability,
+    rule: PROBABILITY,
   },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -95,14 +112,6 @@ export type Options =
   & { host: string; port: number; help: boolean; trace: boolean }
   & { [Flag in ExtraFlag]: (typeof FLAGS)[Flag]["fallback"] extends boolean ? boolean : number };
 
-/** A script's own default and help text for one of its flags. */
-export interface FlagOverride {
-  /** The value when the flag is not given. */
-  fallback?: number;
-  /** The `--help` line. */
-  help?: string;
-}
-
 /** What one script is: its path (for messages), its role and the extra flags it takes. */
 export interface ScriptSpec {
   /** The script's path from the project root, as a reader types it: `udp/server.ts`. */
@@ -112,7 +121,7 @@ export interface ScriptSpec {
   /** The extra flags this script takes. */
   flags?: readonly ExtraFlag[];
   /** Where this script's default or help for a flag differs from the shared one. */
-  overrides?: Partial<Record<ExtraFlag, FlagOverride>>;
+  overrides?: Partial<Record<ExtraFlag, { fallback?: number; help?: string }>>;
 }
 
 /** `maxConnections` → `max-connections`. */
@@ -128,7 +137,7 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     trace: { type: "boolean" },
   };
   for (const flag of extras) {
-    declared[flagName(flag)] = { type: "parse" in FLAGS[flag] ? "string" : "boolean" };
+    declared[flagName(flag)] = { type: "rule" in FLAGS[flag] ? "string" : "boolean" };
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -140,7 +149,11 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
   if (host.trim() === "") throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
   const options: Record<string, string | number | boolean> = {
     host: host.replace(/^\[(.*)\]$/, "$1"),
-    port: parsePort(values.port as string | undefined, spec.role),
+    port: values.port === undefined ? DEFAULT_PORT : parseNumber(
+      String(values.port),
+      "port",
+      wholeNumber(spec.role === "server" ? 0 : 1, 65535),
+    ),
     help: Boolean(values.help),
     trace: Boolean(values.trace),
   };
@@ -150,8 +163,8 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     const given = extras.includes(flag) ? values[name] : undefined;
     options[flag] = given === undefined
       ? spec.overrides?.[flag]?.fallback ?? flagSpec.fallback
-      : flagSpec.parse
-      ? flagSpec.parse(String(given), name)
+      : flagSpec.rule
+      ? parseNumber(String(given), name, flagSpec.rule)
       : true;
   }
   return options as unknown as Options;
@@ -188,53 +201,31 @@ export function usage(spec: ScriptSpec, summary: string): string {
   ].join("\n");
 }
 
-function parsePort(text: string | undefined, role: ScriptSpec["role"]): number {
-  if (text === undefined) return DEFAULT_PORT;
-  const lowest = role === "server" ? 0 : 1;
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= lowest && port <= 65535)) {
-    throw new UsageError(`--port must be a whole number from ${lowest} to 65535, not "${text}"`);
-  }
-  return port;
-}
-
-function parseNumber(
-  text: string,
-  name: string,
-  {
-    min,
-    max = Infinity,
-    exclusive = false,
-    whole = false,
-    kind = whole ? "a whole number" : "a number of seconds",
-  }: { min: number; max?: number; exclusive?: boolean; whole?: boolean; kind?: string },
-): number {
-  const value = (whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
-  if (!(exclusive ? value > min : value >= min) || value > max) {
-    const range = exclusive ? `above ${min}` : `from ${min}`;
-    const limit = max === Infinity ? "" : exclusive ? ` and at most ${max}` : ` to ${max}`;
-    const example = kind === "a number of seconds" ? " (like 2 or 0.5)" : "";
-    throw new UsageError(`--${name} must be ${kind} ${range}${limit}${example}, not "${text}"`);
-  }
-  return value;
+/** `text` as the number for `--name`, or a `UsageError` saying what it must be. */
+function parseNumber(text: string, name: string, rule: NumberRule): number {
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (rule.allows(value)) return value;
+  throw new UsageError(`--${name} must be ${rule.says}, not "${text}"`);
 }
 
 /** parseArgs' messages are long and name internals; keep the part a user can act on. */
 function parseArgsMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const unknown = message.match(/Unknown option '([^']+)'/);
-  if (unknown) return `unknown option ${unknown[1]}`;
-  const missing = message.match(/Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/);
-  if (missing) return `${missing[1]} needs a value`;
-  const ambiguous = message.match(/Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/);
-  if (ambiguous) {
-    return `${ambiguous[1]} needs a value (write ${
-      ambiguous[1]
-    }=VALUE for one that starts with "-")`;
+  for (const [pattern, say] of PARSE_ARGS_MESSAGES) {
+    const found = message.match(pattern);
+    if (found) return say(found[1]);
   }
-  const positional = message.match(/Unexpected argument '([^']+)'/);
-  if (positional) return `unexpected argument "${positional[1]}"`;
-  const boolean = message.match(/Option '(?:-\w, )?(--[\w-]+)' does not take an argument/);
-  if (boolean) return `${boolean[1]} takes no value`;
   return message.split("\n")[0];
 }
+
+const FLAG = "'(?:-\\w, )?(--[\\w-]+)";
+const PARSE_ARGS_MESSAGES: [RegExp, (name: string) => string][] = [
+  [/Unknown option '([^']+)'/, (flag) => `unknown option ${flag}`],
+  [new RegExp(`Option ${FLAG} <value>' argument missing`), (flag) => `${flag} needs a value`],
+  [
+    new RegExp(`Option ${FLAG}' argument is ambiguous`),
+    (flag) => `${flag} needs a value (write ${flag}=VALUE for one that starts with "-")`,
+  ],
+  [/Unexpected argument '([^']+)'/, (argument) => `unexpected argument "${argument}"`],
+  [new RegExp(`Option ${FLAG}' does not take an argument`), (flag) => `${flag} takes no value`],
+];

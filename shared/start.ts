@@ -20,7 +20,6 @@
 import { describeFailure, isClosedSocket, netPermissionFor } from "./errors.ts";
 import { createLog, type Log } from "./log.ts";
 import { type Options, parseOptions, type ScriptSpec, usage } from "./options.ts";
-import { flushOutput } from "./stdio.ts";
 import { startTracing, trace } from "./trace.ts";
 
 /** What a script gets from `start`: its flags, its log, and the Ctrl-C signal. */
@@ -55,7 +54,7 @@ export function start(spec: ScriptSpec, summary: string): Started {
     // Ctrl-C closed a socket under a call waiting on it: that is how a script stops.
     const code = controller.signal.aborted && isClosedSocket(error) ? 0 : 1;
     if (code !== 0) log.error(describeFailure(error, options, spec.script));
-    flushOutput().catch(() => {}).finally(() => Deno.exit(code));
+    Deno.exit(code);
   };
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
@@ -84,7 +83,7 @@ function stopOnSignals(controller: AbortController, role: ScriptSpec["role"]): v
     if (role !== "client") return;
     // The shell's prompt would otherwise start right after "^C".
     if (Deno.stdout.isTerminal()) Deno.stdout.writeSync(new TextEncoder().encode("\n"));
-    flushOutput().catch(() => {}).finally(() => Deno.exit(0));
+    Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { concat, writeAll } from "./bytes.ts";
+import { writeAll } from "./bytes.ts";
 import { lineSplitter, NEWLINE, withoutCarriageReturn } from "./lines.ts";
 
 const encoder = new TextEncoder();
@@ -26,7 +26,6 @@ export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
   const buffer = new Uint8Array(64 * 1024);
   let atLineStart = true; // Ctrl-D in mid-line ends a read without "\n": no prompt then
   while (true) {
-    await flushOutput();
     if (interactive && atLineStart) await writeAll(Deno.stdout, encoder.encode(prompt));
     const count = await Deno.stdin.read(buffer);
     if (count === null) break;
@@ -40,31 +39,10 @@ export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
   if (interactive) await writeAll(Deno.stdout, encoder.encode("\n"));
 }
 
-const NEWLINE_BYTES = new Uint8Array([NEWLINE]);
-/** Output not yet written: piped output goes out in large writes, not one per line. */
-let unwritten: Uint8Array[] = [];
-let unwrittenBytes = 0;
-const FLUSH_AT = 64 * 1024;
-let stdoutIsTerminal: boolean | undefined;
-
-/**
- * Writes `bytes` and a newline to stdout, like `print()`, without decoding them. On a
- * terminal each line appears at once; piped output is gathered into large writes and goes
- * out at the latest before stdin is read again or the script exits (`flushOutput`).
- * `bytes` is copied when kept, so the caller may reuse its buffer.
- */
+/** Writes `bytes` and a newline to stdout, like `print()`, without decoding them. */
 export async function print(bytes: Uint8Array): Promise<void> {
-  stdoutIsTerminal ??= Deno.stdout.isTerminal(); // asked once: it is a system call
-  unwritten.push(bytes.slice(), NEWLINE_BYTES);
-  unwrittenBytes += bytes.length + 1;
-  if (unwrittenBytes >= FLUSH_AT || stdoutIsTerminal) await flushOutput();
-}
-
-/** Writes out everything `print` has gathered. */
-export async function flushOutput(): Promise<void> {
-  if (unwritten.length === 0) return;
-  const output = concat(unwritten);
-  unwritten = [];
-  unwrittenBytes = 0;
-  await writeAll(Deno.stdout, output);
+  const line = new Uint8Array(bytes.length + 1);
+  line.set(bytes);
+  line[bytes.length] = NEWLINE;
+  await writeAll(Deno.stdout, line);
 }

@@ -23,35 +23,30 @@
  * @module
  */
 import { formatAddress } from "./address.ts";
-import { paint, stderrHasColour, writeStderrLine } from "./log.ts";
+import { paint, writeStderrLine } from "./log.ts";
 
 /** The widest a trace line gets, in terminal columns (Korean characters count two). */
 export const TRACE_WIDTH = 100;
 
-/** True once `--trace` turned tracing on. */
-export let tracing = false;
+let tracing = false;
 let prefix = "";
-let colour = false;
 
 /** Turns tracing on for `script` (the name shown at the start of each line). */
 export function startTracing(script: string): void {
   tracing = true;
   prefix = `[${script}]`;
-  colour = stderrHasColour();
 }
-
-/** Which way the bytes went, seen from this script: in (received), out (sent), or neither. */
-export type Direction = "in" | "out" | "none";
 
 /**
  * One trace line: `[script] call  where arrow bytes  (deno call)`. `call` is the Python name
- * (`recvfrom`, `accept`, ...); `where` the peer or connection; `bytes`, if given, is shown
- * with its size and a preview cut to fit the line. Does nothing when tracing is off.
+ * (`recvfrom`, `accept`, ...); `where` the peer or connection; `direction` which way bytes
+ * went, seen from this script; `bytes`, if given, is shown with its size and a preview cut to
+ * fit the line. Does nothing when tracing is off.
  */
 export function trace(
   call: string,
   where: string,
-  direction: Direction,
+  direction: "in" | "out" | "none",
   bytes?: Uint8Array,
   denoCall?: string,
   note?: string,
@@ -68,7 +63,7 @@ export function trace(
     body = " " + preview(bytes, TRACE_WIDTH - displayWidth(head) - displayWidth(suffix) - 1);
   }
   const style = direction === "in" ? "cyan" : direction === "out" ? "green" : "dim";
-  writeStderrLine(paint(style, head + body + suffix, colour));
+  writeStderrLine(paint(style, head + body + suffix));
 }
 
 /** A socket `traced` can wrap: the three kinds the scripts open. */
@@ -161,45 +156,50 @@ function traceConnection(conn: Deno.TcpConn, opened: "connect" | "accept"): Deno
 const EMPTY = new Uint8Array(0);
 
 /** `5 B`, `65,507 B`. */
-export function formatSize(bytes: number): string {
+function formatSize(bytes: number): string {
   return `${bytes.toLocaleString("en-US")} B`;
 }
 
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /**
- * The bytes as a quoted string of at most `room` columns: printable text as is, `\n` `\t`
- * and other controls escaped, bytes that are not UTF-8 as `\xff`, and `…` where it is cut.
+ * The bytes as a quoted string of at most `room` columns: text as is, with `"`, `\`, `\n` and
+ * other controls escaped, and `…` where it is cut. Bytes that are not UTF-8 make the whole
+ * payload show byte by byte, with `\xff` for each byte that is not ASCII.
  */
 export function preview(bytes: Uint8Array, room: number): string {
-  const strict = new TextDecoder("utf-8", { fatal: true });
+  let pieces: string[];
+  try {
+    pieces = Array.from(strict.decode(bytes), escape);
+  } catch {
+    pieces = Array.from(
+      bytes,
+      (byte) => byte < 0x80 ? escape(String.fromCharCode(byte)) : hex(byte),
+    );
+  }
   let text = "";
   let width = 2; // the quotes
-  let i = 0;
-  for (; i < bytes.length; i++) {
-    const byte = bytes[i];
-    let piece: string;
-    let size = 1;
-    if (byte >= 0x20 && byte < 0x7f) {
-      piece = byte === 0x22 ? '\\"' : byte === 0x5c ? "\\\\" : String.fromCharCode(byte);
-    } else if (byte < 0x80) {
-      piece = ESCAPES[byte] ?? `\\x${hex(byte)}`;
-    } else {
-      size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-      try {
-        piece = size > 1 ? strict.decode(bytes.subarray(i, i + size)) : "";
-        if ([...piece].length !== 1) throw new Error("not one character");
-      } catch {
-        piece = `\\x${hex(byte)}`;
-        size = 1;
-      }
-    }
-    // Leave a column for "…" unless this is the last piece.
-    const limit = i + size < bytes.length ? room - 1 : room;
-    if (width + displayWidth(piece) > limit) break;
+  for (const [index, piece] of pieces.entries()) {
+    const limit = index < pieces.length - 1 ? room - 1 : room; // a column for "…"
+    if (width + displayWidth(piece) > limit) return `"${text}…"`;
     text += piece;
     width += displayWidth(piece);
-    i += size - 1;
   }
-  return i < bytes.length ? `"${text}…"` : `"${text}"`;
+  return `"${text}"`;
+}
+
+/** One character as it appears in a preview. */
+function escape(character: string): string {
+  if (character === '"' || character === "\\") return `\\${character}`;
+  const code = character.codePointAt(0)!;
+  if (code >= 0x20 && code !== 0x7f) return character;
+  return ESCAPES[code] ?? hex(code);
+}
+
+const ESCAPES: Record<number, string> = { 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r" };
+
+function hex(byte: number): string {
+  return `\\x${byte.toString(16).padStart(2, "0")}`;
 }
 
 /** Columns a string takes in a terminal: wide (East Asian) characters take two. */
@@ -209,20 +209,11 @@ export function displayWidth(text: string): number {
   return width;
 }
 
-const ESCAPES: Record<number, string> = { 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r" };
-
-function hex(byte: number): string {
-  return byte.toString(16).padStart(2, "0");
-}
-
-function isWide(codePoint: number): boolean {
-  return (codePoint >= 0x1100 && codePoint <= 0x115f) ||
-    (codePoint >= 0x2e80 && codePoint <= 0xa4cf) ||
-    (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
-    (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
-    (codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
-    (codePoint >= 0xff00 && codePoint <= 0xff60) ||
-    (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
-    (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
-    (codePoint >= 0x20000 && codePoint <= 0x3fffd);
+/** Hangul, CJK, full-width forms and emoji: the characters a terminal draws two columns wide. */
+function isWide(code: number): boolean {
+  return (code >= 0x1100 && code <= 0x115f) || (code >= 0x2e80 && code <= 0xa4cf) ||
+    (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) || (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) || (code >= 0x1f300 && code <= 0x1faff) ||
+    (code >= 0x20000 && code <= 0x3fffd);
 }

@@ -19,7 +19,7 @@ import { formatHostPort } from "../shared/address.ts";
 import { writeAll } from "../shared/bytes.ts";
 import { countLines, lineEndingFilter, lineSplitter, NEWLINE } from "../shared/lines.ts";
 import { start } from "../shared/start.ts";
-import { flushOutput, input, print } from "../shared/stdio.ts";
+import { input, print } from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, timeout, lineByLine } = start({
@@ -76,7 +76,6 @@ async function oneLineAtATime(): Promise<void> {
     //   print(data.decode())
     await print(data);
   }
-  await flushOutput();
 }
 
 async function streamLines(): Promise<void> {

@@ -13,7 +13,7 @@
 import { clientBindAddress, formatAddress, formatHostPort, isFrom } from "../shared/address.ts";
 import { describePeerError, isClosedSocket, isTooLongForDatagram } from "../shared/errors.ts";
 import { start } from "../shared/start.ts";
-import { flushOutput, input, print } from "../shared/stdio.ts";
+import { input, print } from "../shared/stdio.ts";
 import { trace, traced } from "../shared/trace.ts";
 
 const { host, port, timeout, log } = start({
@@ -73,7 +73,6 @@ for await (const msg of input("->")) {
   await print(reply);
   sock.close();
 }
-await flushOutput();
 
 // sock.close()  — each line's socket is closed above, once its reply is in or given up on
 if (unanswered > 0) {
