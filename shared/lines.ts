@@ -8,10 +8,8 @@
  * ```ts
  * import { lineSplitter } from "./lines.ts";
  * const lines = lineSplitter();
- * lines.push(new TextEncoder().encode("HEL"));
- * lines.next(); // undefined: no whole line yet
- * lines.push(new TextEncoder().encode("LO\nWOR"));
- * new TextDecoder().decode(lines.next()); // "HELLO"
+ * lines.push(new TextEncoder().encode("HELLO\nWOR"));
+ * new TextDecoder().decode(lines.next()); // "HELLO"; then undefined until "LD\n" comes
  * ```
  * @module
  */
@@ -21,7 +19,6 @@ import { concat } from "./bytes.ts";
 export const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const EMPTY = new Uint8Array(0);
-const RETURN_BYTES = new Uint8Array([CARRIAGE_RETURN]);
 
 /** Cuts bytes that arrive in pieces into whole lines. */
 export interface LineSplitter {
@@ -72,13 +69,12 @@ export function countLines(bytes: Uint8Array): number {
 
 /**
  * Turns `\r\n` into `\n` in a stream that arrives in chunks, so piped lines go out as typed
- * lines do. A `\r` at the end of a chunk waits for the next one; if none comes, it is dropped
- * and `atLineStart` is false, so the caller ends the last line with `\n`, as `input()` would.
+ * lines do. A `\r` at the end of a chunk waits for the next one; if none comes, it is dropped.
  */
 export interface LineEndingFilter {
-  /** `chunk` with every `\r\n` as `\n`; `chunk` itself when it has none. */
+  /** `chunk` with every `\r\n` as `\n`. */
   push(chunk: Uint8Array): Uint8Array;
-  /** True when the bytes so far end a line (with `\n`) or there were none. */
+  /** False when the bytes so far end inside a line: the caller then ends it, as `input()` would. */
   readonly atLineStart: boolean;
 }
 
@@ -88,10 +84,12 @@ export function lineEndingFilter(): LineEndingFilter {
   let endsLine = true;
   return {
     push(chunk) {
-      let bytes = heldReturn ? concat([RETURN_BYTES, chunk]) : chunk;
+      let bytes = heldReturn ? concat([new Uint8Array([CARRIAGE_RETURN]), chunk]) : chunk;
       heldReturn = bytes.at(-1) === CARRIAGE_RETURN;
       if (heldReturn) bytes = bytes.subarray(0, -1);
-      if (bytes.includes(CARRIAGE_RETURN)) bytes = dropReturnsBeforeNewlines(bytes);
+      if (bytes.includes(CARRIAGE_RETURN)) {
+        bytes = bytes.filter((byte, i) => byte !== CARRIAGE_RETURN || bytes[i + 1] !== NEWLINE);
+      }
       if (bytes.length > 0) endsLine = bytes.at(-1) === NEWLINE;
       return bytes;
     },
@@ -99,14 +97,4 @@ export function lineEndingFilter(): LineEndingFilter {
       return endsLine && !heldReturn;
     },
   };
-}
-
-function dropReturnsBeforeNewlines(bytes: Uint8Array): Uint8Array {
-  const output = new Uint8Array(bytes.length);
-  let o = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === CARRIAGE_RETURN && bytes[i + 1] === NEWLINE) continue;
-    output[o++] = bytes[i];
-  }
-  return output.subarray(0, o);
 }

@@ -66,16 +66,15 @@ export function trace(
   writeStderrLine(paint(style, head + body + suffix));
 }
 
-/** A socket `traced` can wrap: the three kinds the scripts open. */
-export type TraceableSocket = Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn;
-
 /**
  * The socket itself when tracing is off. With `--trace`, a stand-in with the same interface
  * that prints one line per call, named after the tutorial's Python call, then makes the call.
  * Wrap a socket right after opening it: that prints its `socket+bind`, `bind+listen` or
  * `connect` line.
  */
-export function traced<Socket extends TraceableSocket>(sock: Socket): Socket {
+export function traced<Socket extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(
+  sock: Socket,
+): Socket {
   if (!tracing) return sock;
   if ("receive" in sock) return traceDatagrams(sock) as Socket;
   if ("accept" in sock) return traceListener(sock) as Socket;

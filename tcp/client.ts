@@ -17,9 +17,9 @@
 // import socket
 import { formatHostPort } from "../shared/address.ts";
 import { writeAll } from "../shared/bytes.ts";
-import { countLines, lineEndingFilter, lineSplitter, NEWLINE } from "../shared/lines.ts";
+import { countLines, lineEndingFilter, NEWLINE } from "../shared/lines.ts";
 import { start } from "../shared/start.ts";
-import { input, print } from "../shared/stdio.ts";
+import { input } from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, timeout, lineByLine } = start({
@@ -53,8 +53,6 @@ clearInterval(watchdog);
 closeSocket();
 
 async function oneLineAtATime(): Promise<void> {
-  const replies = lineSplitter();
-  const buffer = new Uint8Array(64 * 1024);
   // while True:
   //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
   for await (const msg of input("->")) {
@@ -63,18 +61,23 @@ async function oneLineAtATime(): Promise<void> {
     line.set(msg);
     line[msg.length] = NEWLINE;
     await send(line);
-    //   data = sock.recv(1024)  — read until the reply's "\n" is in, however many reads it takes
-    let data = replies.next();
-    while (data === undefined) {
-      const count = await sock.read(buffer);
-      if (count === null) throw hungUp();
-      heard();
-      replies.push(buffer.subarray(0, count));
-      data = replies.next();
-    }
-    repliesIn++;
-    //   print(data.decode())
-    await print(data);
+    //   data = sock.recv(1024); print(data.decode())
+    await receiveReplies(() => repliesIn >= linesSent);
+  }
+}
+
+/** Reads and prints replies until `enough()`: each ends at its "\n", however many reads it takes. */
+async function receiveReplies(enough: () => boolean): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  while (!enough()) {
+    // data = sock.recv(1024)  — null once the server closed its side
+    const count = await sock.read(buffer);
+    if (count === null) throw hungUp();
+    heard();
+    const data = buffer.subarray(0, count);
+    repliesIn += countLines(data); // a reply is in once its "\n" is
+    // print(data.decode())  — the bytes as they come, "\n" included
+    await writeAll(Deno.stdout, data);
   }
 }
 
@@ -90,28 +93,21 @@ async function streamLines(): Promise<void> {
     inputDone = true;
     // shutdown(SHUT_WR): no more lines. The server sees the end once it has read them all.
     await sock.closeWrite();
-    if (repliesIn === linesSent) closeSocket(); // all answered: end the read below at once
+    if (repliesIn >= linesSent) closeSocket(); // all answered: end the read below at once
   })();
   sending.catch(() => {}); // its failure is reported below, unless the server hung up first
-  const buffer = new Uint8Array(64 * 1024);
+  const allIn = () => inputDone && repliesIn >= linesSent;
   try {
-    while (!inputDone || repliesIn < linesSent) {
-      const count = await sock.read(buffer);
-      if (count === null) break;
-      heard();
-      repliesIn += countLines(buffer.subarray(0, count));
-      await writeAll(Deno.stdout, buffer.subarray(0, count));
-    }
+    await receiveReplies(allIn);
   } catch (error) {
-    if (!(inputDone && repliesIn === linesSent)) throw error; // else: closed by the sender
+    if (!allIn()) throw error; // else: the sender closed the socket, all replies in
   }
-  if (!inputDone || repliesIn < linesSent) throw hungUp(); // the server closed first
   await sending;
 }
 
 /** sock.send for all of `bytes`: like send(), Deno's write may take only part of them. */
 async function send(bytes: Uint8Array): Promise<void> {
-  if (repliesIn === linesSent) waitingSince = Date.now(); // the clock starts now
+  if (repliesIn >= linesSent) waitingSince = Date.now(); // the clock starts now
   linesSent += countLines(bytes);
   for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
 }
