@@ -1,15 +1,17 @@
 /**
  * Lines in a byte stream: the frame our TCP client puts around each message. TCP delivers bytes
  * with no message boundaries, so a reply may come in several reads or several in one; a reply
- * ends where its `\n` is. Upper-casing keeps `\n` as it is, and no character can be joined
- * across it, so a line upper-cased is still exactly one line.
+ * ends where its `\n` is, and `countLines` counts them. Upper-casing keeps `\n` as it is, and no
+ * character can be joined across it, so a line upper-cased is still exactly one line. The same
+ * frame cuts what the user types into lines (`lineSplitter`), and `\r\n` counts as `\n`.
  *
  * @example
  * ```ts
- * import { lineSplitter } from "./lines.ts";
+ * import { countLines, lineSplitter } from "./lines.ts";
+ * countLines(new TextEncoder().encode("HELLO\nWOR")); // 1: one reply is in
  * const lines = lineSplitter();
- * lines.push(new TextEncoder().encode("HELLO\nWOR"));
- * new TextDecoder().decode(lines.next()); // "HELLO"; then undefined until "LD\n" comes
+ * lines.push(new TextEncoder().encode("hello\r\nwor"));
+ * new TextDecoder().decode(lines.next()); // "hello"; then undefined until "ld\n" comes
  * ```
  * @module
  */

@@ -19,8 +19,9 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** The tutorial's port. */
 export const DEFAULT_PORT = 5005;
 
-/** What a number given to a flag must be: said in the error message, checked on the value. */
+/** What a number given to a flag must be: its name in `--help`, its range, and how to say it. */
 interface NumberRule {
+  name: "SEC" | "N" | "P";
   says: string;
   allows(value: number): boolean;
 }
@@ -28,78 +29,47 @@ interface NumberRule {
 /** The longest a timer waits: 2^31 − 1 ms. A longer one would fire at once. */
 const MAX_SECONDS = 2_147_483;
 const SECONDS: NumberRule = {
+  name: "SEC",
   says: `a number of seconds from 0 to ${MAX_SECONDS} (like 2 or 0.5)`,
   allows: (value) => value >= 0 && value <= MAX_SECONDS,
 };
 const SECONDS_ABOVE_0: NumberRule = {
+  name: "SEC",
   says: `a number of seconds above 0 and at most ${MAX_SECONDS} (like 2 or 0.5)`,
   allows: (value) => value > 0 && value <= MAX_SECONDS,
 };
 const PROBABILITY: NumberRule = {
+  name: "P",
   says: "a probability from 0 to 1",
   allows: (value) => value >= 0 && value <= 1,
 };
 const wholeNumber = (min: number, max = Infinity): NumberRule => ({
+  name: "N",
   says: `a whole number from ${min}${max < Infinity ? ` to ${max}` : ""}`,
   allows: (value) => Number.isInteger(value) && value >= min && value <= max,
 });
 
-/**
- * One flag's `--help` line and default; for a flag that takes a number, the number's name in
- * `--help` (`SEC`, `N`, `P`) and what it must be.
- */
-interface FlagSpec {
-  value?: string;
-  help: string;
-  fallback: number | boolean;
-  rule?: NumberRule;
-}
+const COUNT = wholeNumber(1);
+
+/** One flag: a switch (`fallback: false`), or a number that follows `rule`. */
+const flag = <Fallback extends number | false>(
+  fallback: Fallback,
+  help: string,
+  rule?: NumberRule,
+) => ({ fallback, help, rule });
 
 /** The flags a script may opt into, each described once; `maxConnections` is --max-connections. */
 export const FLAGS = {
-  once: { help: "serve one connection, then exit (as the tutorial does)", fallback: false },
-  timeout: {
-    value: "SEC",
-    help: "how long to wait for each reply (default 2)",
-    fallback: 2,
-    rule: SECONDS_ABOVE_0,
-  },
-  quiet: { help: "no log line per connection", fallback: false },
-  maxConnections: {
-    value: "N",
-    help: "connections served at once; extras are closed (default 1024)",
-    fallback: 1024,
-    rule: wholeNumber(1),
-  },
-  idleTimeout: {
-    value: "SEC",
-    help: "close a connection that sends nothing for SEC (default 0: never)",
-    fallback: 0,
-    rule: SECONDS,
-  },
-  grace: {
-    value: "SEC",
-    help: "time open connections get to finish after Ctrl-C (default 2)",
-    fallback: 2,
-    rule: SECONDS,
-  },
-  lineByLine: {
-    help: "piped input too: send a line, wait for its reply, then the next",
-    fallback: false,
-  },
-  drop: {
-    value: "P",
-    help: "drop each reply with probability P, as a network may (default 0)",
-    fallback: 0,
-    rule: PROBABILITY,
-  },
-  duplicate: {
-    value: "P",
-    help: "send each reply twice with probability P (default 0)",
-    fallback: 0,
-    rule: PROBABILITY,
-  },
-} as const satisfies Record<string, FlagSpec>;
+  once: flag(false, "serve one connection, then exit (as the tutorial does)"),
+  timeout: flag(2, "how long to wait for each reply (default 2)", SECONDS_ABOVE_0),
+  quiet: flag(false, "no log line per connection"),
+  maxConnections: flag(1024, "connections served at once; extras are closed (default 1024)", COUNT),
+  idleTimeout: flag(0, "close a connection that sends nothing for SEC (default 0: never)", SECONDS),
+  grace: flag(2, "time open connections get to finish after Ctrl-C (default 2)", SECONDS),
+  lineByLine: flag(false, "piped input too: send a line, wait for its reply, then the next"),
+  drop: flag(0, "drop each reply with probability P, as a network may (default 0)", PROBABILITY),
+  duplicate: flag(0, "send each reply twice with probability P (default 0)", PROBABILITY),
+};
 
 /** A flag a script may take beyond `--host`, `--port`, `--trace` and `--help`. */
 export type ExtraFlag = keyof typeof FLAGS;
@@ -110,7 +80,7 @@ export type ExtraFlag = keyof typeof FLAGS;
  */
 export type Options =
   & { host: string; port: number; help: boolean; trace: boolean }
-  & { [Flag in ExtraFlag]: (typeof FLAGS)[Flag]["fallback"] extends boolean ? boolean : number };
+  & { [Flag in ExtraFlag]: (typeof FLAGS)[Flag]["fallback"] extends false ? boolean : number };
 
 /** What one script is: its path (for messages), its role and the extra flags it takes. */
 export interface ScriptSpec {
@@ -137,7 +107,7 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     trace: { type: "boolean" },
   };
   for (const flag of extras) {
-    declared[flagName(flag)] = { type: "rule" in FLAGS[flag] ? "string" : "boolean" };
+    declared[flagName(flag)] = { type: FLAGS[flag].rule ? "string" : "boolean" };
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -158,13 +128,13 @@ export function parseOptions(spec: ScriptSpec, args: string[] = Deno.args): Opti
     trace: Boolean(values.trace),
   };
   for (const flag of Object.keys(FLAGS) as ExtraFlag[]) {
-    const flagSpec: FlagSpec = FLAGS[flag];
+    const { fallback, rule } = FLAGS[flag];
     const name = flagName(flag);
     const given = extras.includes(flag) ? values[name] : undefined;
     options[flag] = given === undefined
-      ? spec.overrides?.[flag]?.fallback ?? flagSpec.fallback
-      : flagSpec.rule
-      ? parseNumber(String(given), name, flagSpec.rule)
+      ? spec.overrides?.[flag]?.fallback ?? fallback
+      : rule
+      ? parseNumber(String(given), name, rule)
       : true;
   }
   return options as unknown as Options;
@@ -183,9 +153,9 @@ export function usage(spec: ScriptSpec, summary: string): string {
       `${server ? "port to bind, 0 for any free port" : "server port"} (default ${DEFAULT_PORT})`,
     ],
     ...(spec.flags ?? []).map((flag): [string, string] => {
-      const { value, help }: FlagSpec = FLAGS[flag];
+      const { rule, help } = FLAGS[flag];
       const text = spec.overrides?.[flag]?.help ?? help;
-      return [`--${flagName(flag)}${value ? ` ${value}` : ""}`, text];
+      return [`--${flagName(flag)}${rule ? ` ${rule.name}` : ""}`, text];
     }),
     ["--trace", "print every socket call on stderr, named as in the tutorial"],
     ["-h, --help", "show this help"],
