@@ -179,7 +179,7 @@ export function preview(bytes: Uint8Array, room: number): string {
   let text = "";
   let width = 2; // the quotes
   for (const [index, piece] of pieces.entries()) {
-    const limit = index < pieces.length - 1 ? room - 1 : room; // a column for "…"
+    const limit = index < pieces.length - 1 ? room - displayWidth("…") : room; // room for "…"
     if (width + displayWidth(piece) > limit) return `"${text}…"`;
     text += piece;
     width += displayWidth(piece);
@@ -201,18 +201,13 @@ function hex(byte: number): string {
   return `\\x${byte.toString(16).padStart(2, "0")}`;
 }
 
-/** Columns a string takes in a terminal: wide (East Asian) characters take two. */
+/**
+ * Columns a string takes in a terminal, counting two for every character from U+1100 (Hangul
+ * Jamo) up: that covers Hangul, CJK and emoji, and overcounts only rare scripts, which can make a
+ * preview shorter than it might be but never a line wider than `TRACE_WIDTH`.
+ */
 export function displayWidth(text: string): number {
   let width = 0;
-  for (const character of text) width += isWide(character.codePointAt(0)!) ? 2 : 1;
+  for (const character of text) width += character.codePointAt(0)! >= 0x1100 ? 2 : 1;
   return width;
-}
-
-/** Hangul, CJK, full-width forms and emoji: the characters a terminal draws two columns wide. */
-function isWide(code: number): boolean {
-  return (code >= 0x1100 && code <= 0x115f) || (code >= 0x2e80 && code <= 0xa4cf) ||
-    (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) ||
-    (code >= 0xfe30 && code <= 0xfe4f) || (code >= 0xff00 && code <= 0xff60) ||
-    (code >= 0xffe0 && code <= 0xffe6) || (code >= 0x1f300 && code <= 0x1faff) ||
-    (code >= 0x20000 && code <= 0x3fffd);
 }
