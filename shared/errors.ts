@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { formatHostPort } from "./address.ts";
+import { clientBindAddress, formatHostPort } from "./address.ts";
 
 /** A bad flag or value: the script prints the message, points at `--help` and exits 2. */
 export class UsageError extends Error {
@@ -43,7 +43,10 @@ export function describeFailure(
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const denied = firstLine(error).match(/net access to "([^"]+)"/)?.[1] ?? where;
-    const host = allowNetValue(denied);
+    const hosts = new Set([allowNetValue(target.host), allowNetValue(denied)]);
+    // The UDP client also binds an address of its own: for another machine, 0.0.0.0 or [::].
+    if (script === "udp/client.ts") hosts.add(allowNetValue(clientBindAddress(target.host)));
+    const host = [...hosts].filter((each) => each !== "").join(",");
     const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
     // Quoted when it has brackets ([::1]): a shell would take those for a file-name pattern.
     const allow = host.includes("[") ? `'--allow-net=${host}'` : `--allow-net=${host}`;

@@ -165,7 +165,9 @@ export function usage(spec: ScriptSpec, summary: string): string {
     summary,
     "",
     `usage: deno run --allow-net=${DEFAULT_HOST} ${spec.script} [options]`,
-    `       (for --host ::1: '--allow-net=[::1]'; for another host: --allow-net=HOST)`,
+    `       (for --host ::1: '--allow-net=[::1]'; for another host: --allow-net=${
+      spec.script === "udp/client.ts" ? "HOST,0.0.0.0" : "HOST"
+    })`,
     "",
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
   ].join("\n");
@@ -173,7 +175,7 @@ export function usage(spec: ScriptSpec, summary: string): string {
 
 /** `text` as the number for `--name`, or a `UsageError` saying what it must be. */
 function parseNumber(text: string, name: string, rule: NumberRule): number {
-  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  const value = (rule.name === "N" ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
   if (rule.allows(value)) return value;
   throw new UsageError(`--${name} must be ${rule.says}, not "${text}"`);
 }

@@ -78,12 +78,11 @@ export function start(spec: ScriptSpec, summary: string): Started {
 function stopOnSignals(controller: AbortController, role: ScriptSpec["role"]): void {
   const stop = () => {
     if (controller.signal.aborted) Deno.exit(0);
+    // What comes next (a log line, the shell's prompt) would otherwise start right after "^C".
+    if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
     trace("close", "on Ctrl-C/SIGTERM: the tutorial's unreachable sock.close()", "none");
     controller.abort();
-    if (role !== "client") return;
-    // The shell's prompt would otherwise start right after "^C".
-    if (Deno.stdout.isTerminal()) Deno.stdout.writeSync(new TextEncoder().encode("\n"));
-    Deno.exit(0);
+    if (role === "client") Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);

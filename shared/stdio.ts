@@ -33,10 +33,11 @@ export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
     lines.push(buffer.subarray(0, count));
     for (let line = lines.next(); line !== undefined; line = lines.next()) yield line;
   }
+  // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first, so the
+  // last reply and then the shell start on lines of their own.
+  if (interactive) await writeAll(Deno.stdout, encoder.encode("\n"));
   const last = withoutCarriageReturn(lines.rest());
   if (last.length > 0) yield last;
-  // Ctrl-D leaves the cursor after the prompt: end the line so the shell starts clean.
-  if (interactive) await writeAll(Deno.stdout, encoder.encode("\n"));
 }
 
 /** Writes `bytes` and a newline to stdout, like `print()`, without decoding them. */
@@ -44,5 +45,18 @@ export async function print(bytes: Uint8Array): Promise<void> {
   const line = new Uint8Array(bytes.length + 1);
   line.set(bytes);
   line[bytes.length] = NEWLINE;
-  await writeAll(Deno.stdout, line);
+  await output(line);
+}
+
+/**
+ * Writes `bytes` to stdout as they are. When its reader has gone (`| head -1`), the script
+ * ends quietly with status 0, as Unix tools do: there is no one left to tell.
+ */
+export async function output(bytes: Uint8Array): Promise<void> {
+  try {
+    await writeAll(Deno.stdout, bytes);
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+    throw error;
+  }
 }

@@ -163,28 +163,34 @@ const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * The bytes as a quoted string of at most `room` columns: text as is, with `"`, `\`, `\n` and
- * other controls escaped, and `…` where it is cut. Bytes that are not UTF-8 make the whole
- * payload show byte by byte, with `\xff` for each byte that is not ASCII.
+ * other controls escaped, each byte that starts no character (not UTF-8, or a character cut
+ * off by the read) as `\xff`, and `…` where it is cut.
  */
 export function preview(bytes: Uint8Array, room: number): string {
-  let pieces: string[];
-  try {
-    pieces = Array.from(strict.decode(bytes), escape);
-  } catch {
-    pieces = Array.from(
-      bytes,
-      (byte) => byte < 0x80 ? escape(String.fromCharCode(byte)) : hex(byte),
-    );
-  }
   let text = "";
   let width = 2; // the quotes
-  for (const [index, piece] of pieces.entries()) {
-    const limit = index < pieces.length - 1 ? room - displayWidth("…") : room; // room for "…"
+  for (let i = 0; i < bytes.length;) {
+    const [piece, size] = pieceAt(bytes, i);
+    const limit = i + size < bytes.length ? room - displayWidth("…") : room;
     if (width + displayWidth(piece) > limit) return `"${text}…"`;
     text += piece;
     width += displayWidth(piece);
+    i += size;
   }
   return `"${text}"`;
+}
+
+/** The character at `i` as a preview shows it, and its length in bytes. */
+function pieceAt(bytes: Uint8Array, i: number): [string, number] {
+  const lead = bytes[i];
+  const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  try {
+    const character = strict.decode(bytes.subarray(i, i + size));
+    if ([...character].length === 1) return [escape(character), size];
+  } catch {
+    // not a character: shown byte by byte
+  }
+  return [hex(lead), 1];
 }
 
 /** One character as it appears in a preview. */

@@ -16,10 +16,9 @@
  */
 // import socket
 import { formatHostPort } from "../shared/address.ts";
-import { writeAll } from "../shared/bytes.ts";
 import { countLines, lineEndingFilter, NEWLINE } from "../shared/lines.ts";
 import { start } from "../shared/start.ts";
-import { input } from "../shared/stdio.ts";
+import { input, output } from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, timeout, lineByLine } = start({
@@ -77,7 +76,7 @@ async function receiveReplies(enough: () => boolean): Promise<void> {
     const data = buffer.subarray(0, count);
     repliesIn += countLines(data); // a reply is in once its "\n" is
     // print(data.decode())  — the bytes as they come, "\n" included
-    await writeAll(Deno.stdout, data);
+    await output(data);
   }
 }
 

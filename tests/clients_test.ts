@@ -13,6 +13,7 @@ import {
   encode,
   randomSource,
   readBytes,
+  ROOT,
   runScript,
   startServer,
   withinOrFail,
@@ -242,7 +243,7 @@ Deno.test("udp/client with no server says where the lines went and asks about a 
     assert.equal(
       last,
       `[udp/client] error: 2 of 2 line(s) got no reply from 127.0.0.1:${port} within 0.2 s: ` +
-        "is a UDP server running there?",
+        "lost on the way, or no UDP server is running there",
     );
   } finally {
     silent.close();
@@ -328,6 +329,49 @@ Deno.test("a permission error names what to allow and repeats the user's flags",
       "deno run --allow-net=127.0.0.1 udp/client.ts --port 5099 --timeout 1\n",
   );
 });
+
+Deno.test("udp/client to another machine is told to allow its own bind address too", async () => {
+  // It binds 0.0.0.0 to send to 192.0.2.2 (TEST-NET, nothing is sent): both need allowing.
+  const args = ["--host", "192.0.2.2", "--port", "5099"];
+  for (const flags of [[], ["--allow-net=192.0.2.2"]]) {
+    const result = await runScript("udp/client.ts", args, "x\n", { flags });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /run it as deno run --allow-net=192\.0\.2\.2,0\.0\.0\.0 udp\/client\.ts --host 192\.0\.2\.2/,
+    );
+  }
+});
+
+for (const kind of ["tcp", "udp"] as const) {
+  Deno.test(`${kind}/client piped into a reader that stops early (| head) ends quietly`, async () => {
+    const server = await startServer(`${kind}/server.ts`);
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-net=127.0.0.1", `${kind}/client.ts`, "--port", `${server.port}`],
+        cwd: ROOT,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      writer.write(encode("hello\n".repeat(kind === "tcp" ? 500_000 : 2_000))).catch(() => {});
+      const reader = child.stdout.getReader();
+      await withinOrFail(reader.read(), LIMIT_MS, "no first reply");
+      await reader.cancel(); // like head: the reader goes away, the next write gets EPIPE
+      const [status, stderr] = await withinOrFail(
+        Promise.all([child.status, new Response(child.stderr).text()]),
+        LIMIT_MS,
+        "the client did not stop",
+      );
+      writer.close().catch(() => {});
+      assert.equal(stderr, "");
+      assert.equal(status.code, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+}
 
 Deno.test("-h is --help", async () => {
   for (const script of ["udp/server.ts", "tcp/client.ts"]) {

@@ -102,7 +102,9 @@ Deno.test("options: --port bounds depend on the role (a server may ask for 0)", 
 });
 
 Deno.test("options: --port that is not a whole number is refused, naming it", () => {
-  for (const port of ["http", "", "5005.5", "-1", "+5", "5e3", " 5005", "0x10", "123456"]) {
+  for (
+    const port of ["http", "", "5005.5", "5005.0", "-1", "+5", "5e3", " 5005", "0x10", "123456"]
+  ) {
     assertUsageError(
       TCP_SERVER,
       [`--port=${port}`],
@@ -135,6 +137,7 @@ Deno.test("options: bad numbers for --timeout, --max-connections, --idle-timeout
     [UDP_CLIENT, "--timeout=.5", /^--timeout must be a number of seconds above 0/],
     [TCP_SERVER, "--max-connections=0", /^--max-connections must be a whole number from 1/],
     [TCP_SERVER, "--max-connections=2.5", /^--max-connections must be a whole number from 1/],
+    [TCP_SERVER, "--max-connections=2.0", /^--max-connections must be a whole number from 1/],
     [TCP_SERVER, "--max-connections=many", /^--max-connections must be a whole number from 1/],
     [TCP_SERVER, "--idle-timeout=-1", /^--idle-timeout must be a number of seconds from 0/],
     [TCP_SERVER, "--idle-timeout=1s", /^--idle-timeout must be a number of seconds from 0/],

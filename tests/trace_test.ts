@@ -3,7 +3,7 @@
  * of the four scripts in a scripted session; never wider than TRACE_WIDTH columns.
  */
 import assert from "node:assert/strict";
-import { writeAll } from "../shared/bytes.ts";
+import { concat, writeAll } from "../shared/bytes.ts";
 import { displayWidth, preview, TRACE_WIDTH } from "../shared/trace.ts";
 import {
   decode,
@@ -45,6 +45,9 @@ Deno.test("preview escapes bytes that are not text and cuts long payloads", () =
   assert.equal(preview(encode('say "hi" \\'), 40), '"say \\"hi\\" \\\\"');
   assert.equal(preview(encode("안녕"), 40), '"안녕"');
   assert.equal(preview(new Uint8Array([0xed, 0xa0, 0x80]), 40), '"\\xed\\xa0\\x80"'); // a surrogate
+  // A read cut inside a character: only the cut-off bytes are escaped, the text stays text.
+  assert.equal(preview(encode("안녕").subarray(1), 40), '"\\x95\\x88녕"');
+  assert.equal(preview(concat([encode("안 "), new Uint8Array([0xff])]), 40), '"안 \\xff"');
   const cut = preview(encode("abcdefghij".repeat(10)), 20);
   assert.equal(cut, '"abcdefghijabcdef…"'); // "…" counts two columns, as in a Korean terminal
   assert.ok(displayWidth(preview(encode("한".repeat(100)), 21)) <= 21);

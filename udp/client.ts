@@ -80,7 +80,7 @@ if (unanswered > 0) {
   const sent = lines - unsent;
   log.error(
     `${unanswered} of ${sent} line(s) got no reply from ${where} within ${timeout} s: ` +
-      "is a UDP server running there?",
+      "lost on the way, or no UDP server is running there",
   );
 }
 if (unanswered + unsent > 0) Deno.exitCode = 1;

@@ -39,24 +39,28 @@ while (true) {
   const [data, addr] = await sock.receive(buffer);
   // data = data.decode().upper()  — bytes to bytes; bytes that are not UTF-8 pass unchanged
   const reply = upperCase(data);
-  if (drop > 0 && Math.random() < drop) {
-    reportSimulated("dropped", addr, "--drop: lost on the way, as UDP allows");
-    continue;
-  }
   try {
-    // sock.sendto(data.encode(), addr)
-    await sock.send(reply, addr);
-    if (duplicate > 0 && Math.random() < duplicate) {
-      reportSimulated("doubled", addr, "--duplicate: delivered twice, as UDP allows");
-      await sock.send(reply, addr);
-    }
+    // sock.sendto(data.encode(), addr)  — once; none or twice when --drop or --duplicate says so
+    for (let copies = copiesToSend(addr); copies > 0; copies--) await sock.send(reply, addr);
   } catch (error) {
     // One peer's trouble (a reply too long for a datagram) never stops the server.
     log.warn(`${formatAddress(addr)}: ${describePeerError(error, reply.length)}`);
   }
 }
 
-/** One line for a datagram lost or doubled on purpose; with --trace it falls among the calls. */
-function reportSimulated(what: string, addr: Deno.Addr, why: string): void {
-  log.info(`${what} the reply to ${formatAddress(addr)} (${why})`);
+/**
+ * How many copies of a reply to send: 1, or as the post's first lesson has it (UDP may lose or
+ * double a datagram), 0 with --drop and 2 with --duplicate, each logged in one line.
+ */
+function copiesToSend(addr: Deno.Addr): number {
+  const to = formatAddress(addr);
+  if (drop > 0 && Math.random() < drop) {
+    log.info(`dropped the reply to ${to} (--drop: lost on the way, as UDP allows)`);
+    return 0;
+  }
+  if (duplicate > 0 && Math.random() < duplicate) {
+    log.info(`doubled the reply to ${to} (--duplicate: delivered twice, as UDP allows)`);
+    return 2;
+  }
+  return 1;
 }
