@@ -4,7 +4,8 @@
  * the blog post's Python servers and a minimal C epoll server (the machine's ceiling), on the same
  * workloads in the same run, driven by a compiled closed-loop load generator that checks every
  * reply byte. Each workload is measured in rounds that alternate the servers (deno, bare, node,
- * python, c, then again), so a slow minute of the machine falls on all of them. Prints a table of
+ * python, c, then the other way round), so a slow minute of the machine, or what one server leaves
+ * behind for the next (sockets in TIME_WAIT), falls on all of them alike. Prints a table of
  * median ops/s with its spread, MB/s, p50/p99 latency, peak RSS and each ratio against the bare
  * loop, Node and C (taken within a round), and writes it to bench/results.md. Then pipes short
  * lines and mixed-length lines through our clients and checks every output byte.
@@ -255,7 +256,8 @@ async function main(): Promise<void> {
   for (const workload of WORKLOADS) {
     const all = new Map<Implementation, Rounds>(IMPLEMENTATIONS.map((each) => [each, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const implementation of IMPLEMENTATIONS) {
+      const order = round % 2 === 0 ? IMPLEMENTATIONS : IMPLEMENTATIONS.toReversed();
+      for (const implementation of order) {
         all.get(implementation)!.push(await measure(implementation, workload));
       }
     }
@@ -274,7 +276,7 @@ async function main(): Promise<void> {
     "",
     `Run ${started.toISOString()} with \`${command}\` on ${machine}: ${ROUNDS} rounds of ` +
     `${SECONDS} s per cell after ${WARMUP_SECONDS} s warm-up, each round running every server ` +
-    "in turn (deno, bare, node, python, c).",
+    "in turn, forwards and backwards (deno, bare, node, python, c, then c, python, ...).",
     "ops/s is the median of the rounds and spread the largest distance of a round from it;",
     "MB/s (request bytes) and the latencies are medians too, RSS is the server's highest peak.",
     "Each ratio is taken within a round, seconds apart on the same machine, and given as the",
