@@ -53,13 +53,16 @@ while (true) {
  * double a datagram), 0 with --drop and 2 with --duplicate, each logged in one line.
  */
 function copiesToSend(addr: Deno.Addr): number {
-  const to = formatAddress(addr);
   if (drop > 0 && Math.random() < drop) {
-    log.info(`dropped the reply to ${to} (--drop: lost on the way, as UDP allows)`);
+    log.info(
+      `dropped the reply to ${formatAddress(addr)} (--drop: lost on the way, as UDP allows)`,
+    );
     return 0;
   }
   if (duplicate > 0 && Math.random() < duplicate) {
-    log.info(`doubled the reply to ${to} (--duplicate: delivered twice, as UDP allows)`);
+    log.info(
+      `doubled the reply to ${formatAddress(addr)} (--duplicate: delivered twice, as UDP allows)`,
+    );
     return 2;
   }
   return 1;
