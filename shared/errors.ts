@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { clientBindAddress, formatHostPort } from "./address.ts";
+import { formatHostPort } from "./address.ts";
 
 /** A bad flag or value: the script prints the message, points at `--help` and exits 2. */
 export class UsageError extends Error {
@@ -20,12 +20,13 @@ export class UsageError extends Error {
 }
 
 /**
- * One line for an error that ends `script` (`udp/server.ts`), which was to use `target`.
- * `args` are the flags the user gave, repeated in a suggested command.
+ * One line for an error that ends `script` (`udp/server.ts`), which was to use `target`, and to
+ * bind `target.bindHost` for itself if given (the UDP client's own address). `args` are the
+ * flags the user gave, repeated in a suggested command.
  */
 export function describeFailure(
   error: unknown,
-  target: { host: string; port: number },
+  target: { host: string; port: number; bindHost?: string },
   script = "the script",
   args: readonly string[] = Deno.args,
 ): string {
@@ -43,10 +44,8 @@ export function describeFailure(
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const denied = firstLine(error).match(/net access to "([^"]+)"/)?.[1] ?? where;
-    const hosts = new Set([allowNetValue(target.host), allowNetValue(denied)]);
-    // The UDP client also binds an address of its own: for another machine, 0.0.0.0 or [::].
-    if (script === "udp/client.ts") hosts.add(allowNetValue(clientBindAddress(target.host)));
-    const host = [...hosts].filter((each) => each !== "").join(",");
+    const needed = [target.host, target.bindHost ?? "", denied].map(allowNetValue);
+    const host = [...new Set(needed)].filter((each) => each !== "").join(",");
     const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
     // Quoted when it has brackets ([::1]): a shell would take those for a file-name pattern.
     const allow = host.includes("[") ? `'--allow-net=${host}'` : `--allow-net=${host}`;

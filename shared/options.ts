@@ -92,6 +92,11 @@ export interface ScriptSpec {
   flags?: readonly ExtraFlag[];
   /** Where this script's default or help for a flag differs from the shared one. */
   overrides?: Partial<Record<ExtraFlag, { fallback?: number; help?: string }>>;
+  /**
+   * For a client that binds an address of its own before it sends (UDP): which one, for a
+   * server at `serverHost`. The network must be allowed there too, and the hints say so.
+   */
+  bindsFor?: (serverHost: string) => string;
 }
 
 /** `maxConnections` → `max-connections`. */
@@ -165,8 +170,9 @@ export function usage(spec: ScriptSpec, summary: string): string {
     summary,
     "",
     `usage: deno run --allow-net=${DEFAULT_HOST} ${spec.script} [options]`,
+    // 192.0.2.1 stands for another machine's address (TEST-NET-1, never in use).
     `       (for --host ::1: '--allow-net=[::1]'; for another host: --allow-net=${
-      spec.script === "udp/client.ts" ? "HOST,0.0.0.0" : "HOST"
+      spec.bindsFor ? `HOST,${spec.bindsFor("192.0.2.1")}` : "HOST"
     })`,
     "",
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),

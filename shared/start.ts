@@ -49,11 +49,13 @@ export function start(spec: ScriptSpec, summary: string): Started {
     Deno.exit(0);
   }
   log = createLog(name, options.quiet);
+  // What the script was to reach or bind, for the failure messages.
+  const target = { ...options, bindHost: spec.bindsFor?.(options.host) };
   const controller = new AbortController();
   const fail = (error: unknown) => {
     // Ctrl-C closed a socket under a call waiting on it: that is how a script stops.
     const code = controller.signal.aborted && isClosedSocket(error) ? 0 : 1;
-    if (code !== 0) log.error(describeFailure(error, options, spec.script));
+    if (code !== 0) log.error(describeFailure(error, target, spec.script));
     Deno.exit(code);
   };
   globalThis.addEventListener("unhandledrejection", (event) => {
@@ -66,7 +68,7 @@ export function start(spec: ScriptSpec, summary: string): Started {
   });
   const denied = netPermissionFor(options);
   if (denied) {
-    log.error(describeFailure(denied, options, spec.script));
+    log.error(describeFailure(denied, target, spec.script));
     Deno.exit(1);
   }
   if (options.trace) startTracing(name);

@@ -20,8 +20,10 @@ const { host, port, timeout, log } = start({
   script: "udp/client.ts",
   role: "client",
   flags: ["timeout"],
+  bindsFor: clientBindAddress,
 }, "UDP client: sends each line as a datagram and prints the reply.");
 const server = { hostname: host, port, transport: "udp" } as const;
+const bindAddress = clientBindAddress(host); // 127.0.0.1 for a server on this machine
 const buffer = new Uint8Array(65_536); // recvfrom(2048) would cut longer replies
 let lines = 0;
 let unsent = 0;
@@ -34,9 +36,7 @@ for await (const msg of input("->")) {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  — a new socket for every line:
   // UDP may deliver a reply late or twice, and such a reply then reaches a socket that is
   // already closed, so it is never taken for the answer to a later line.
-  const sock = traced(
-    Deno.listenDatagram({ hostname: clientBindAddress(host), port: 0, transport: "udp" }),
-  );
+  const sock = traced(Deno.listenDatagram({ hostname: bindAddress, port: 0, transport: "udp" }));
   try {
     //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
     await sock.send(msg, server);
