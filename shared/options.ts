@@ -22,29 +22,37 @@ export const DEFAULT_PORT = 5005;
 /** What a number given to a flag must be: its name in `--help`, its range, and how to say it. */
 interface NumberRule {
   name: "SEC" | "N" | "P";
+  /** What the text must look like: digits, with a fraction where one makes sense. */
+  digits: RegExp;
   says: string;
   allows(value: number): boolean;
 }
 
 /** The longest a timer waits: 2^31 − 1 ms. A longer one would fire at once. */
 const MAX_SECONDS = 2_147_483;
+/** Digits with an optional fraction: `2`, `0.5`; no sign, exponent or spaces. */
+const DECIMAL = /^\d+(\.\d+)?$/;
 const SECONDS: NumberRule = {
   name: "SEC",
+  digits: DECIMAL,
   says: `a number of seconds from 0 to ${MAX_SECONDS} (like 2 or 0.5)`,
   allows: (value) => value >= 0 && value <= MAX_SECONDS,
 };
 const SECONDS_ABOVE_0: NumberRule = {
   name: "SEC",
+  digits: DECIMAL,
   says: `a number of seconds above 0 and at most ${MAX_SECONDS} (like 2 or 0.5)`,
   allows: (value) => value > 0 && value <= MAX_SECONDS,
 };
 const PROBABILITY: NumberRule = {
   name: "P",
+  digits: DECIMAL,
   says: "a probability from 0 to 1",
   allows: (value) => value >= 0 && value <= 1,
 };
 const wholeNumber = (min: number, max = Infinity): NumberRule => ({
   name: "N",
+  digits: /^\d+$/, // "5005.0" is not a port
   says: `a whole number from ${min}${max < Infinity ? ` to ${max}` : ""}`,
   allows: (value) => Number.isInteger(value) && value >= min && value <= max,
 });
@@ -181,7 +189,7 @@ export function usage(spec: ScriptSpec, summary: string): string {
 
 /** `text` as the number for `--name`, or a `UsageError` saying what it must be. */
 function parseNumber(text: string, name: string, rule: NumberRule): number {
-  const value = (rule.name === "N" ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
+  const value = rule.digits.test(text) ? Number(text) : NaN;
   if (rule.allows(value)) return value;
   throw new UsageError(`--${name} must be ${rule.says}, not "${text}"`);
 }
