@@ -40,11 +40,11 @@ export function createLog(name: string, quiet = false): Log {
 /** `text` in a `node:util` style (`"dim"`, `"red"`, ...) when stderr shows colour. */
 export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text: string): string {
   colour ??= Deno.stderr.isTerminal() && !Deno.noColor; // asked once: it is a system call
-  // validateStream: false, because we decided above; Deno 2.1's types lack the third argument.
-  const style = styleText as (format: string, text: string, options: object) => string;
   return colour ? style(format, text, { validateStream: false }) : text;
 }
 let colour: boolean | undefined;
+// validateStream: false, because `paint` has decided; Deno 2.1's types lack the third argument.
+const style = styleText as (format: string, text: string, options: object) => string;
 
 const encoder = new TextEncoder();
 

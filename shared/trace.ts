@@ -171,14 +171,17 @@ export function preview(bytes: Uint8Array, room: number): string {
   let width = 2; // the quotes
   for (let i = 0; i < bytes.length;) {
     const [piece, size] = pieceAt(bytes, i);
-    const limit = i + size < bytes.length ? room - displayWidth("…") : room;
-    if (width + displayWidth(piece) > limit) return `"${text}…"`;
+    const pieceWidth = displayWidth(piece);
+    const limit = i + size < bytes.length ? room - ELLIPSIS_WIDTH : room;
+    if (width + pieceWidth > limit) return `"${text}…"`;
     text += piece;
-    width += displayWidth(piece);
+    width += pieceWidth;
     i += size;
   }
   return `"${text}"`;
 }
+
+const ELLIPSIS_WIDTH = displayWidth("…"); // two columns, as a Korean terminal draws it
 
 /** The character at `i` as a preview shows it, and its length in bytes. */
 function pieceAt(bytes: Uint8Array, i: number): [string, number] {

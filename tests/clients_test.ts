@@ -10,6 +10,7 @@ import { upperCase } from "../shared/codec.ts";
 import {
   connect,
   decode,
+  denoRun,
   encode,
   randomSource,
   readBytes,
@@ -348,7 +349,7 @@ for (const kind of ["tcp", "udp"] as const) {
     const server = await startServer(`${kind}/server.ts`);
     try {
       const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-net=127.0.0.1", `${kind}/client.ts`, "--port", `${server.port}`],
+        args: denoRun(`${kind}/client.ts`, ["--port", `${server.port}`], ["--allow-net=127.0.0.1"]),
         cwd: ROOT,
         stdin: "piped",
         stdout: "piped",
