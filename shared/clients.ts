@@ -1,18 +1,16 @@
 /**
- * The TCP server's bookkeeping, none of it the socket API: which connections are open, the
+ * The TCP server's bookkeeping, none of it the socket API: the open connections, the
  * `--max-connections` limit, `--idle-timeout`, one log line for how each connection ended, and
- * a shutdown that lets open connections finish within `--grace` seconds.
- *
- * The script tells it when a connection was accepted (`add`) and when its handler ended
- * (`close`). In between, it sets `waitingSince` around each read, so that an idle timeout or a
- * shutdown only interrupts a connection that waits for its client, never one that is replying.
+ * a shutdown that lets open connections finish within `--grace` seconds. A connection is ended
+ * by an idle timeout or a shutdown only while it waits for its client (`waitFor`), never while
+ * it is replying.
  *
  * @example
  * ```ts
  * import { trackClients } from "./clients.ts";
  * import { createLog } from "./log.ts";
- * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2 };
  * const signal = new AbortController().signal;
+ * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2 };
  * const clients = trackClients({ ...limits, log: createLog("example"), signal });
  * await clients.allClosed(); // at once: nothing was ever open
  * ```
@@ -22,29 +20,23 @@ import { formatAddress } from "./address.ts";
 import { describePeerError, isClosedSocket } from "./errors.ts";
 import type { Log } from "./log.ts";
 
-/** One open connection, as the server keeps it. */
-export interface Client {
-  /** The connection itself. */
-  readonly conn: Deno.TcpConn;
-  /** The client's address, `127.0.0.1:51234`, for log lines. */
-  readonly peer: string;
-  /** Since when (`Date.now()`) the server waits for the client's next bytes; 0 while busy. */
-  waitingSince: number;
-}
-
-/** The open connections of a TCP server. */
+/** The open connections of a TCP server; `trackClients` makes one. */
 export interface Clients {
-  /** Tracks a new connection; undefined, with the connection closed and a log line, when full. */
-  add(conn: Deno.TcpConn): Client | undefined;
-  /** The handler of `client` ended, with `error` if it failed: log how, close, forget it. */
-  close(client: Client, error?: unknown): void;
+  /** Tracks a new connection; false, with the connection closed and a log line, when full. */
+  admit(conn: Deno.TcpConn): boolean;
+  /**
+   * Awaits `read`, a read of `conn`: while it waits, an idle timeout or a shutdown may end the
+   * connection. Bytes that come after a shutdown are too late to answer: null, as at its end.
+   */
+  waitFor(conn: Deno.TcpConn, read: Promise<number | null>): Promise<number | null>;
+  /**
+   * The handler of `conn` ended, with `error` if it failed: log how, close, forget it. After a
+   * shutdown, it first ends our side and reads until the client ends its own: closing with unread
+   * input would send a reset, which may discard replies the client has not read yet.
+   */
+  end(conn: Deno.TcpConn, error?: unknown): Promise<void>;
   /** A failed accept: logged in one line; waits a moment when out of file descriptors. */
   acceptFailed(error: unknown): Promise<void>;
-  /**
-   * After a shutdown: end our side, then read until the client ends its side. Closing with
-   * unread input would send a reset, which may discard replies the client has not yet read.
-   */
-  finishShutdown(client: Client): Promise<void>;
   /** Resolves once every connection has ended; after a shutdown, `grace` seconds at most. */
   allClosed(): Promise<void>;
 }
@@ -61,75 +53,76 @@ export function trackClients(limits: {
   signal: AbortSignal;
 }): Clients {
   const { maxConnections, idleTimeout, grace, log, signal } = limits;
-  const open = new Set<Client>();
-  const endedBy = new WeakMap<Client, string>();
-  const waitingForNoneOpen: Array<() => void> = [];
+  const open = new Map<Deno.TcpConn, { peer: string; waiting: boolean; endedBy?: string }>();
+  let whenNoneOpen = () => {};
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
-
-  const sweep = idleTimeout > 0
-    ? setInterval(() => {
-      const now = Date.now();
-      for (const client of open) {
-        if (client.waitingSince === 0 || now - client.waitingSince < idleTimeout * 1000) continue;
-        endedBy.set(client, `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`);
-        closeQuietly(client.conn);
-      }
-    }, Math.min(250, idleTimeout * 250))
-    : undefined;
 
   signal.addEventListener("abort", () => {
     if (open.size === 0) return;
     log.notice(`shutting down: ${open.size} connection(s) get up to ${grace} s to finish`);
-    for (const client of open) {
-      endedBy.set(client, "closed by the shutdown");
-      if (client.waitingSince !== 0) client.conn.closeWrite().catch(() => {});
+    for (const [conn, client] of open) {
+      client.endedBy = "closed by the shutdown";
+      if (client.waiting) conn.closeWrite().catch(() => {}); // the client sees the end
     }
-    graceTimer = setTimeout(() => {
-      for (const client of open) closeQuietly(client.conn);
-    }, grace * 1000);
+    graceTimer = setTimeout(() => open.forEach((_, conn) => closeQuietly(conn)), grace * 1000);
   });
 
   return {
-    add(conn) {
+    admit(conn) {
       const peer = formatAddress(conn.remoteAddr);
       if (open.size >= maxConnections) {
         log.warn(`${peer} turned away: already ${open.size} connection(s) (--max-connections)`);
         closeQuietly(conn);
-        return undefined;
+        return false;
       }
-      const client = { conn, peer, waitingSince: 0 };
-      open.add(client);
+      open.set(conn, { peer, waiting: false });
       log.info(`${peer} connected`);
-      return client;
+      return true;
     },
-    close(client, error) {
-      const ended = endedBy.get(client);
-      if (error === undefined || isClosedSocket(error)) {
-        log.info(`${client.peer} ${ended ?? "closed"}`);
+    async waitFor(conn, read) {
+      const client = open.get(conn)!;
+      if (signal.aborted) conn.closeWrite().catch(() => {});
+      client.waiting = true;
+      const idle = idleTimeout > 0 && setTimeout(() => {
+        client.endedBy = `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`;
+        closeQuietly(conn);
+      }, idleTimeout * 1000);
+      try {
+        const count = await read;
+        return signal.aborted ? null : count;
+      } finally {
+        client.waiting = false;
+        clearTimeout(idle || undefined);
+      }
+    },
+    async end(conn, error) {
+      const client = open.get(conn)!;
+      if (signal.aborted) {
+        await conn.closeWrite().catch(() => {});
+        const discard = new Uint8Array(16 * 1024);
+        while ((await conn.read(discard).catch(() => null)) !== null) {
+          // the client's late bytes: too late to answer
+        }
+      }
+      if (error === undefined || isClosedSocket(error) || signal.aborted) {
+        log.info(`${client.peer} ${client.endedBy ?? "closed"}`);
       } else log.warn(`${client.peer} ${describePeerError(error)}`);
-      closeQuietly(client.conn);
-      open.delete(client);
-      if (open.size === 0) { for (const resolve of waitingForNoneOpen.splice(0)) resolve(); }
+      closeQuietly(conn);
+      open.delete(conn);
+      if (open.size === 0) whenNoneOpen();
     },
     async acceptFailed(error) {
       if (error instanceof Deno.errors.NotConnected) {
-        log.info("a client reset its connection before it was accepted");
-        return;
+        return log.info("a client reset its connection before it was accepted");
       }
       log.warn(`accept failed: ${describePeerError(error)}; still listening`);
       // Out of file descriptors: give closing connections a moment before trying again.
-      if (/too many open files/i.test(String(error))) await new Promise((r) => setTimeout(r, 100));
-    },
-    async finishShutdown(client) {
-      await client.conn.closeWrite().catch(() => {});
-      const discard = new Uint8Array(16 * 1024);
-      while ((await client.conn.read(discard)) !== null) {
-        // the client's late bytes: too late to answer
+      if ((error as { code?: string }).code === "EMFILE") {
+        await new Promise((r) => setTimeout(r, 100));
       }
     },
     async allClosed() {
-      if (open.size > 0) await new Promise<void>((resolve) => waitingForNoneOpen.push(resolve));
-      clearInterval(sweep);
+      if (open.size > 0) await new Promise<void>((resolve) => whenNoneOpen = resolve);
       clearTimeout(graceTimer);
     },
   };

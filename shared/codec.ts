@@ -34,11 +34,16 @@ export interface UpperCaseStream {
    * back until the next chunk completes it, however long that takes.
    */
   push(chunk: Uint8Array): Uint8Array;
+  /** TEMPORARY: push. */
+  upperCaseInPlace(chunk: Uint8Array): Uint8Array;
   /** Releases the held bytes unchanged: the stream ended inside a character. */
   flush(): Uint8Array;
   /** How many bytes are held back (0 to 3). */
   readonly pending: number;
 }
+
+/** TEMPORARY until the codec rewrite lands: a copy, not in place. */
+export const upperCaseInPlace = (bytes: Uint8Array): Uint8Array => upperCase(bytes);
 
 /** Starts a stream whose output, concatenated, equals `upperCase` of the whole input. */
 export function upperCaseStream(): UpperCaseStream {
@@ -52,6 +57,9 @@ export function upperCaseStream(): UpperCaseStream {
       const complete = completeLength(input);
       held = complete === input.length ? EMPTY : input.slice(complete);
       return convert(input, complete, reused);
+    },
+    upperCaseInPlace(chunk) {
+      return this.push(chunk).slice();
     },
     flush() {
       const released = held;

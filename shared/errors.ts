@@ -1,33 +1,37 @@
 /**
- * Turns errors into one line a user can act on. Two kinds: failures that end a script (port in
- * use, connection refused, unknown host, bad flag, no `--allow-net`) and peer errors that end
- * one connection or datagram but never the server (a reset, a broken pipe).
+ * Turns errors into one line a user can act on, telling them apart by their `Deno.errors` class.
+ * Two kinds: failures that end a script (port in use, connection refused, unknown host, bad flag,
+ * no `--allow-net`) and peer errors that end one connection or datagram but never the server.
  *
  * @example
  * ```ts
  * import { describeFailure } from "./errors.ts";
- * describeFailure(new Deno.errors.AddrInUse(), { host: "127.0.0.1", port: 5005 });
+ * describeFailure(new Deno.errors.AddrInUse(), { host: "127.0.0.1", port: 5005 }, "x.ts", []);
  * // "port 5005 on 127.0.0.1 is already in use (another server?); choose another with --port"
  * ```
  * @module
  */
 import { formatHostPort } from "./address.ts";
+import { UsageError } from "./options.ts";
 
-/** A bad flag or value: the script prints the message, points at `--help` and exits 2. */
-export class UsageError extends Error {
-  /** Shown by Deno when one escapes: "UsageError". */
-  override name = "UsageError";
+/** What a script was to reach or bind: the flags' address, and its own bind address if any. */
+export interface Target {
+  /** `--host`. */
+  host: string;
+  /** `--port`. */
+  port: number;
+  /** The address a UDP client binds for itself, which `--allow-net` must grant too. */
+  bindHost?: string;
 }
 
 /**
- * One line for an error that ends `script` (`udp/server.ts`), which was to use `target`, and to
- * bind `target.bindHost` for itself if given (the UDP client's own address). `args` are the
- * flags the user gave, repeated in a suggested command.
+ * One line for an error that ends `script` (its path, `udp/server.ts`, for the hint that shows
+ * how to run it), which was to use `target`; `args` are the user's flags, repeated in the hint.
  */
 export function describeFailure(
   error: unknown,
-  target: { host: string; port: number; bindHost?: string },
-  script = "the script",
+  target: Target,
+  script: string,
   args: readonly string[] = Deno.args,
 ): string {
   const where = formatHostPort(target.host, target.port);
@@ -44,8 +48,8 @@ export function describeFailure(
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const denied = firstLine(error).match(/net access to "([^"]+)"/)?.[1] ?? where;
-    const needed = [target.host, target.bindHost ?? "", denied].map(allowNetValue);
-    const host = [...new Set(needed)].filter((each) => each !== "").join(",");
+    const hosts = new Set([target.host, target.bindHost ?? "", denied].map(allowNetValue));
+    const host = [...hosts].filter((each) => each !== "").join(",");
     const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
     // Quoted when it has brackets ([::1]): a shell would take those for a file-name pattern.
     const allow = host.includes("[") ? `'--allow-net=${host}'` : `--allow-net=${host}`;
@@ -54,19 +58,11 @@ export function describeFailure(
   }
   if (error instanceof Deno.errors.TimedOut) return `timed out reaching ${where}`;
   if (error instanceof Deno.errors.ConnectionReset) {
-    const hint = script === "tcp/client.ts" && !args.includes("--line-by-line")
-      ? " (a server that decodes each read on its own, like the post's, may need --line-by-line)"
-      : "";
-    return `the server at ${where} reset the connection${hint}`;
+    return `the server at ${where} reset the connection`;
   }
+  // Deno has no class for a failed name lookup: it is a plain Error with getaddrinfo's words.
   const message = firstLine(error);
-  if (/lookup address|name or service not known|no address associated/i.test(message)) {
-    return `cannot find host ${target.host}: ${message}`;
-  }
-  if (/listenDatagram is not a function/.test(message)) {
-    return "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
-      "deno.json turns it on, but not with --no-config or when the script is run from a URL)";
-  }
+  if (/lookup address/.test(message)) return `cannot find host ${target.host}: ${message}`;
   return message;
 }
 
@@ -87,10 +83,15 @@ export function describePeerError(error: unknown, bytes?: number): string {
 
 /** True when a datagram was refused for its size (EMSGSIZE): UDP does not split messages. */
 export function isTooLongForDatagram(error: unknown): boolean {
-  return /message too long|os error 90\b/i.test(firstLine(error));
+  return (error as { code?: string })?.code === "EMSGSIZE";
 }
 
-/** True for the errors an operation gets when its own socket was closed under it (shutdown). */
+/** True when the other side reset the connection or is gone (a write into a closed pipe). */
+export function isPeerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
+}
+
+/** True for the errors an operation gets when its own socket was closed under it. */
 export function isClosedSocket(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 }
@@ -100,7 +101,7 @@ export function isClosedSocket(error: unknown): boolean {
  * `target`, or undefined when it is. Asked up front, so a script fails early with a hint
  * instead of stopping later, or asking at a prompt in the middle of a session.
  */
-export function netPermissionFor(target: { host: string; port: number }): Error | undefined {
+export function netPermissionFor(target: Target): Error | undefined {
   const bare = target.host.includes(":") ? `[${target.host}]` : target.host;
   const host = target.port === 0 ? bare : formatHostPort(target.host, target.port);
   if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return undefined;

@@ -62,6 +62,14 @@ export function withoutCarriageReturn(line: Uint8Array): Uint8Array {
   return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
 }
 
+/** `line` with `\n` after it, in a new array: where the line ends. */
+export function withNewline(line: Uint8Array = EMPTY): Uint8Array {
+  const ended = new Uint8Array(line.length + 1);
+  ended.set(line);
+  ended[line.length] = NEWLINE;
+  return ended;
+}
+
 /** How many `\n` bytes `bytes` holds: how many lines it ends. */
 export function countLines(bytes: Uint8Array): number {
   let count = 0;

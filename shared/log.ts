@@ -25,15 +25,24 @@ export interface Log {
   error(message: string): void;
 }
 
-/** A log for the script `name`; `quiet` drops the per-peer lines (info and warn). */
-export function createLog(name: string, quiet = false): Log {
+/**
+ * A log for the script `name`; `quiet` drops the per-peer lines (info and warn). `write`, if
+ * given, takes each message instead of stderr (the demo's JSON trace carries them).
+ */
+export function createLog(
+  name: string,
+  quiet = false,
+  write?: (message: string) => void,
+): Log {
   const prefix = paint("dim", `[${name}]`);
+  const line = (message: string) =>
+    write ? write(message) : writeStderrLine(`${prefix} ${message}`);
   const ignore = () => {};
   return {
-    info: quiet ? ignore : (message) => writeStderrLine(`${prefix} ${message}`),
-    warn: quiet ? ignore : (message) => writeStderrLine(`${prefix} ${paint("yellow", message)}`),
-    notice: (message) => writeStderrLine(`${prefix} ${paint("yellow", message)}`),
-    error: (message) => writeStderrLine(`${prefix} ${paint("red", `error: ${message}`)}`),
+    info: quiet ? ignore : line,
+    warn: quiet ? ignore : (message) => line(paint("yellow", message)),
+    notice: (message) => line(paint("yellow", message)),
+    error: (message) => line(paint("red", `error: ${message}`)),
   };
 }
 

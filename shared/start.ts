@@ -1,62 +1,81 @@
 /**
- * The frame around each script's story, set up by one call at its top: parse the flags, answer
- * `--help`, check the network permission, and turn any failure into one line on stderr and a
- * non-zero exit (2 for a bad flag, 1 for everything else) instead of a stack trace. Ctrl-C and
- * SIGTERM abort the returned `signal`: the script closes its sockets on it, the tutorial's
- * unreachable `sock.close()`. A server then runs to the end of its code and exits 0; a client
- * exits 0 at once, as there is nothing left for it to finish. A second Ctrl-C exits at once.
+ * The frame around each script's story, set up by one call at its top: parse the flags the
+ * script declares, answer `--help`, check the network permission, turn on the trace, and turn
+ * any failure that escapes the story into one line on stderr and a non-zero exit (2 for a bad
+ * flag, 1 for everything else) instead of a stack trace. Ctrl-C and SIGTERM abort the returned
+ * `signal`, whose `reason` is the exit status a client ends with (130, 143): the script closes
+ * its sockets on it, the tutorial's unreachable `sock.close()`. A second one exits at once.
  *
  * @example
  * ```ts
  * import { start } from "./start.ts";
- * const { host, port, log, signal } = start(
- *   { script: "udp/server.ts", role: "server" },
- *   "Upper-cases datagrams.",
- * );
- * signal.addEventListener("abort", () => log.info(`stopped serving ${host}:${port}`));
+ * import { toggle } from "./options.ts";
+ * const { port, once, log } = start({
+ *   path: "tcp/server.ts",
+ *   role: "server",
+ *   summary: "Upper-cases a byte stream.",
+ *   flags: { once: toggle("serve one connection, then exit") },
+ * });
+ * if (once) log.info(`serving one connection on port ${port}`);
  * ```
  * @module
  */
 import { describeFailure, isClosedSocket, netPermissionFor } from "./errors.ts";
 import { createLog, type Log } from "./log.ts";
-import { type Options, parseOptions, type ScriptSpec, usage } from "./options.ts";
+import { type Flags, parseFlags, usage, type Values } from "./options.ts";
 import { startTracing, trace } from "./trace.ts";
 
-/** What a script gets from `start`: its flags, its log, and the Ctrl-C signal. */
-export interface Started extends Options {
-  /** One-line log on stderr; `--quiet` silences the per-peer lines. */
-  log: Log;
-  /** Aborted by Ctrl-C or SIGTERM: close the sockets on it. */
-  signal: AbortSignal;
+/** What a script is: its path (for messages), its role, what it does, and the flags it takes. */
+export interface ScriptSpec<F extends Flags> {
+  /** The script's path from the project root, as a reader types it: `udp/server.ts`. */
+  path: string;
+  /** Servers bind `--host`/`--port` (port 0 allowed); clients reach them. */
+  role: "server" | "client";
+  /** One line for `--help`. */
+  summary: string;
+  /** The flags it takes besides `--host`, `--port`, `--trace`, `--trace-json` and `--help`. */
+  flags: F;
+  /** For a UDP script: `Deno.listenDatagram` is behind `--unstable-net`. */
+  datagrams?: boolean;
+  /** For a client that binds an address of its own (UDP): which one, for a server at `host`. */
+  bindsFor?: (host: string) => string;
 }
 
-/**
- * Sets up the frame for `spec.script` and returns its flags, log and shutdown signal. Exits
- * the process for `--help`, a bad flag or a missing `--allow-net`.
- */
-export function start(spec: ScriptSpec, summary: string): Started {
-  const name = spec.script.replace(/\.ts$/, "");
-  let log = createLog(name);
-  let options: Options;
+/** What a script gets from `start`: its flags, its log, and the Ctrl-C signal. */
+export type Started<F extends Flags> = Values<F> & {
+  /** One-line log on stderr; `--quiet` silences the per-peer lines. */
+  log: Log;
+  /** Aborted by Ctrl-C (reason 130) or SIGTERM (reason 143): close the sockets on it. */
+  signal: AbortSignal;
+};
+
+/** Sets up the frame for `spec`; exits for `--help`, a bad flag or a missing `--allow-net`. */
+export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
+  const name = spec.path.replace(/\.ts$/, "");
+  let values: Values<F>;
   try {
-    options = parseOptions(spec, Deno.args);
+    values = parseFlags(spec.role, spec.flags);
   } catch (error) {
-    log.error(describeFailure(error, { host: "", port: 0 }, spec.script));
+    createLog(name).error(describeFailure(error, { host: "", port: 0 }, spec.path));
     Deno.exit(2);
   }
-  if (options.help) {
-    console.log(usage(spec, summary));
+  if (values.help) {
+    console.log(usage(spec, spec.bindsFor ? `HOST,${spec.bindsFor("192.0.2.1")}` : "HOST"));
     Deno.exit(0);
   }
-  log = createLog(name, options.quiet);
-  // What the script was to reach or bind, for the failure messages.
-  const target = { ...options, bindHost: spec.bindsFor?.(options.host) };
+  if (values.trace || values.traceJson) startTracing(name, values.traceJson ? "json" : "text");
+  const log = createLog(
+    name,
+    Boolean((values as { quiet?: boolean }).quiet),
+    values.traceJson ? (note) => trace({ call: "log", note }) : undefined,
+  );
+  const target = { host: values.host, port: values.port, bindHost: spec.bindsFor?.(values.host) };
   const controller = new AbortController();
   const fail = (error: unknown) => {
     // Ctrl-C closed a socket under a call waiting on it: that is how a script stops.
-    const code = controller.signal.aborted && isClosedSocket(error) ? 0 : 1;
-    if (code !== 0) log.error(describeFailure(error, target, spec.script));
-    Deno.exit(code);
+    if (controller.signal.aborted && isClosedSocket(error)) Deno.exit(0);
+    log.error(describeFailure(error, target, spec.path));
+    Deno.exit(1);
   };
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
@@ -66,26 +85,22 @@ export function start(spec: ScriptSpec, summary: string): Started {
     event.preventDefault();
     fail(event.error);
   });
-  const denied = netPermissionFor(options);
-  if (denied) {
-    log.error(describeFailure(denied, target, spec.script));
+  if (spec.datagrams && typeof Deno.listenDatagram !== "function") {
+    log.error(
+      "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
+        "deno.json turns it on, but not with --no-config or when the script is run from a URL)",
+    );
     Deno.exit(1);
   }
-  if (options.trace) startTracing(name);
-  stopOnSignals(controller, spec.role);
-  return { ...options, log, signal: controller.signal };
-}
-
-/** The first Ctrl-C or SIGTERM aborts `controller`; the second exits at once. */
-function stopOnSignals(controller: AbortController, role: ScriptSpec["role"]): void {
-  const stop = () => {
-    if (controller.signal.aborted) Deno.exit(0);
-    // What comes next (a log line, the shell's prompt) would otherwise start right after "^C".
-    if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
-    trace("close", "on Ctrl-C/SIGTERM: the tutorial's unreachable sock.close()", "none");
-    controller.abort();
-    if (role === "client") Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  const denied = netPermissionFor(target);
+  if (denied) fail(denied);
+  for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    Deno.addSignalListener(signal, () => {
+      if (controller.signal.aborted) Deno.exit(spec.role === "client" ? status : 0);
+      // What comes next (a log line, the shell's prompt) would otherwise start right after "^C".
+      if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+      controller.abort(status);
+    });
+  }
+  return { ...values, log, signal: controller.signal };
 }

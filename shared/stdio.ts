@@ -2,7 +2,9 @@
  * The clients' keyboard and screen: Python's `input("->")` and `print(...)` for bytes.
  * The prompt appears only when stdin is a terminal, so piped input gives clean output: one
  * reply per line and nothing else. Lines are bytes, not strings, so text that is not UTF-8
- * goes to the server exactly as it was typed or piped.
+ * goes to the server exactly as it was typed or piped. A failure to read stdin or write stdout
+ * ends the script with one line that names which; a reader that has gone (`| head`) ends it
+ * quietly with status 0, as Unix tools do.
  *
  * @example
  * ```ts
@@ -12,51 +14,68 @@
  * @module
  */
 import { writeAll } from "./bytes.ts";
-import { lineSplitter, NEWLINE, withoutCarriageReturn } from "./lines.ts";
+import { lineSplitter, NEWLINE, withNewline, withoutCarriageReturn } from "./lines.ts";
+import { trace } from "./trace.ts";
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 /**
- * Yields stdin line by line, without the line ending (`\n` or `\r\n`), like `input()`.
- * Ends at end of input (Ctrl-D on a terminal); a last line without `\n` is still yielded.
+ * Yields stdin line by line, without the line ending (`\n` or `\r\n`), like `input()`. Ends at
+ * the end of input (Ctrl-D on a terminal), or at once when `stop` aborts; a last line without
+ * `\n` is still yielded.
  */
-export async function* input(prompt: string): AsyncGenerator<Uint8Array> {
+export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
+  const stopped = new Promise<null>((resolve) =>
+    stop?.addEventListener("abort", () => resolve(null))
+  );
   const lines = lineSplitter();
   const buffer = new Uint8Array(64 * 1024);
   let atLineStart = true; // Ctrl-D in mid-line ends a read without "\n": no prompt then
-  while (true) {
-    if (interactive && atLineStart) await writeAll(Deno.stdout, encoder.encode(prompt));
-    const count = await Deno.stdin.read(buffer);
+  while (!stop?.aborted) {
+    if (interactive && atLineStart) await output(encoder.encode(prompt));
+    const count = await Promise.race([readStdin(buffer), stopped]);
     if (count === null) break;
     atLineStart = buffer[count - 1] === NEWLINE;
     lines.push(buffer.subarray(0, count));
-    for (let line = lines.next(); line !== undefined; line = lines.next()) yield line;
+    for (let line = lines.next(); line !== undefined && !stop?.aborted; line = lines.next()) {
+      trace({ call: "input", bytes: line });
+      yield line;
+    }
   }
+  if (stop?.aborted) return;
   // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first, so the
   // last reply and then the shell start on lines of their own.
-  if (interactive) await writeAll(Deno.stdout, encoder.encode("\n"));
+  if (interactive) await output(encoder.encode("\n"));
   const last = withoutCarriageReturn(lines.rest());
-  if (last.length > 0) yield last;
+  if (last.length > 0) {
+    trace({ call: "input", bytes: last });
+    yield last;
+  }
+}
+
+/** Reads what stdin has, up to `buffer`'s size: `Deno.stdin.read`, with a failure named. */
+export async function readStdin(buffer: Uint8Array): Promise<number | null> {
+  try {
+    return await Deno.stdin.read(buffer);
+  } catch (error) {
+    throw new Error(`cannot read standard input: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** Writes `bytes` and a newline to stdout, like `print()`, without decoding them. */
 export async function print(bytes: Uint8Array): Promise<void> {
-  const line = new Uint8Array(bytes.length + 1);
-  line.set(bytes);
-  line[bytes.length] = NEWLINE;
-  await output(line);
+  trace({ call: "print", bytes });
+  await output(withNewline(bytes));
 }
 
-/**
- * Writes `bytes` to stdout as they are. When its reader has gone (`| head -1`), the script
- * ends quietly with status 0, as Unix tools do: there is no one left to tell.
- */
-export async function output(bytes: Uint8Array): Promise<void> {
+/** Writes `bytes` to stdout as they are. */
+export async function output(bytes: Uint8Array = EMPTY): Promise<void> {
   try {
     await writeAll(Deno.stdout, bytes);
   } catch (error) {
-    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
-    throw error;
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0); // no one left to tell
+    throw new Error(`cannot write standard output: ${(error as Error).message}`, { cause: error });
   }
 }

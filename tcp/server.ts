@@ -2,28 +2,35 @@
  * TCP server from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
  * accept a connection, upper-case everything it sends, send it back, until the client closes.
  * The tutorial serves one client and exits; this one serves every client at the same time and
- * keeps running (`--once` gives the tutorial's behaviour).
+ * keeps running (`--once` gives the tutorial's behaviour). Ctrl-C or SIGTERM stops it: open
+ * connections get `--grace` seconds to finish, then it exits 0.
  *
  *   deno run --allow-net=127.0.0.1 tcp/server.ts [--host 127.0.0.1] [--port 5005] [--once]
- *
- * More flags (--max-connections, --idle-timeout, --grace, --quiet, --trace): see --help.
  *
  * @module
  */
 // import socket
 import { announceListening } from "../shared/address.ts";
-import { type Client, trackClients } from "../shared/clients.ts";
+import { trackClients } from "../shared/clients.ts";
 import { upperCaseStream } from "../shared/codec.ts";
 import { isClosedSocket } from "../shared/errors.ts";
+import { seconds, toggle, wholeNumber } from "../shared/options.ts";
 import { start } from "../shared/start.ts";
 import { traced } from "../shared/trace.ts";
 
-const { host, port, once, log, signal, ...limits } = start({
-  script: "tcp/server.ts",
+const { host, port, once, maxConnections, idleTimeout, grace, log, signal } = start({
+  path: "tcp/server.ts",
   role: "server",
-  flags: ["once", "quiet", "maxConnections", "idleTimeout", "grace"],
-  overrides: { quiet: { help: "no log line per connection (connected, closed, reset)" } },
-}, "TCP server: sends everything each client sends back upper-cased.");
+  summary: "TCP server: sends everything each client sends back upper-cased. Ctrl-C stops it " +
+    "(exit 0).",
+  flags: {
+    once: toggle("serve one connection, then exit (as the tutorial does)"),
+    quiet: toggle("no log line per connection (connected, closed, reset)"),
+    maxConnections: wholeNumber(1024, "connections served at once; extras are closed"),
+    idleTimeout: seconds(0, "close a connection that sends nothing for SEC (0: never)"),
+    grace: seconds(2, "time open connections get to finish after Ctrl-C"),
+  },
+});
 
 // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 // sock.bind(('127.0.0.1', Port))
@@ -38,7 +45,7 @@ function stopListening(): void {
   listening = false;
 }
 signal.addEventListener("abort", stopListening);
-const clients = trackClients({ ...limits, log, signal });
+const clients = trackClients({ maxConnections, idleTimeout, grace, log, signal });
 
 while (listening) {
   let con: Deno.TcpConn;
@@ -51,29 +58,27 @@ while (listening) {
     continue;
   }
   con.setNoDelay(true); // a short reply goes out at once, not held back to fill a packet
-  const client = clients.add(con); // undefined past --max-connections: it was closed
-  if (client === undefined) continue;
+  if (!clients.admit(con)) continue; // past --max-connections: it was closed
   // Not awaited: each connection runs on its own, so a slow client never holds up the others.
-  serve(client).then(() => clients.close(client), (error) => clients.close(client, error));
+  serve(con).then(() => clients.end(con), (error) => clients.end(con, error));
   if (once) stopListening();
 }
 await clients.allClosed(); // after Ctrl-C, each connection gets --grace seconds to finish
 
-async function serve(client: Client): Promise<void> {
-  const con = client.conn;
+async function serve(con: Deno.TcpConn): Promise<void> {
   // TCP is a byte stream: a read may end inside a multibyte character, which the stream holds
   // back until its last bytes arrive, so it is upper-cased whole.
   const upper = upperCaseStream();
   const buffer = new Uint8Array(64 * 1024);
-  while (!signal.aborted) {
+  while (true) {
     // while True:
     //     data = con.recv(1024).decode()  — up to 64 KiB; null once the client closed its side
-    client.waitingSince = Date.now(); // --idle-timeout and Ctrl-C may end it only while it waits
-    const count = await con.read(buffer);
-    client.waitingSince = 0;
-    if (signal.aborted) break; // Ctrl-C came while we waited: these bytes are too late
-    //     capitalized = data.upper()  — at the end, a cut-off character goes back as it came
-    const capitalized = count === null ? upper.flush() : upper.push(buffer.subarray(0, count));
+    const count = await clients.waitFor(con, con.read(buffer));
+    //     capitalized = data.upper()  — in the buffer the bytes landed in; at the end, a
+    //                                   cut-off character goes back as it came
+    const capitalized = count === null
+      ? upper.flush()
+      : upper.upperCaseInPlace(buffer.subarray(0, count));
     //     con.send(capitalized.encode())  — like send(), write may take only part of the bytes:
     //                                      loop until all are out. A client that does not read
     //                                      slows only its own connection.
@@ -83,5 +88,4 @@ async function serve(client: Client): Promise<void> {
     //     if not data: break
     if (count === null) return;
   }
-  await clients.finishShutdown(client);
 }

@@ -213,7 +213,7 @@ Deno.test("tcp/client says so in one line and exits 1 when the server closes fir
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
-      /^\[tcp\/client\] error: the server at 127\.0\.0\.1:\d+ closed the connection (?:after 0 of 1 replies|before a line was sent)\n$/,
+      /^\[tcp\/client\] error: the server at 127\.0\.0\.1:\d+ closed the connection \(0 of 1 line\(s\) answered\)\n$/,
     );
   } finally {
     // Closing the listener first ends an accept still waiting for a client that never came.

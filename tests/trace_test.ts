@@ -60,14 +60,23 @@ Deno.test("udp/server and udp/client --trace show socket, sendto and recvfrom", 
     const client = await runScript("udp/client.ts", args, "hello\n\xff!\n");
     assert.equal(client.code, 0);
     const clientLines = traceLines(client.stderr, "udp/client");
-    assertInOrder(clientLines, [
-      // A socket per line, bound to loopback: --allow-net=127.0.0.1 is all the client needs.
+    // A socket per line, bound to loopback: --allow-net=127.0.0.1 is all the client needs.
+    // Piped lines are on their way together, so each socket's own lines are in order.
+    const sockets = clientLines.filter((line) => line.includes("socket+bind"))
+      .map((line) => line.match(/127\.0\.0\.1:(\d+)/)![1]);
+    assert.equal(sockets.length, 2, clientLines.join("\n"));
+    const ofSocket = (port: string) =>
+      clientLines.filter((line) => line.includes(`:${port} `) || !/socket|close/.test(line));
+    assertInOrder(ofSocket(sockets[0]), [
       /socket\+bind +127\.0\.0\.1:\d+ +\(Deno\.listenDatagram\)$/,
       /sendto +127\.0\.0\.1:\d+ <- 5 B "hello" +\(send\)$/,
       /recvfrom +127\.0\.0\.1:\d+ -> 5 B "HELLO" +\(receive\)$/,
       /close +127\.0\.0\.1:\d+ +\(close\)$/,
+    ]);
+    assertInOrder(ofSocket(sockets[1]), [
       /socket\+bind +127\.0\.0\.1:\d+ +\(Deno\.listenDatagram\)$/,
       /sendto +127\.0\.0\.1:\d+ <- 3 B "ÿ!"/, // U+00FF typed as text, two bytes
+      /close +127\.0\.0\.1:\d+ +\(close\)$/,
     ]);
     // The server's trace comes through a pipe: wait for its last expected line.
     await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 3 B/);

@@ -12,75 +12,107 @@
 // import socket
 import { clientBindAddress, formatAddress, formatHostPort, isFrom } from "../shared/address.ts";
 import { describePeerError, isClosedSocket, isTooLongForDatagram } from "../shared/errors.ts";
+import { seconds, wholeNumber } from "../shared/options.ts";
 import { start } from "../shared/start.ts";
 import { input, print } from "../shared/stdio.ts";
 import { trace, traced } from "../shared/trace.ts";
 
-const { host, port, timeout, log } = start({
-  script: "udp/client.ts",
+const { host, port, timeout, giveUp, log, signal } = start({
+  path: "udp/client.ts",
   role: "client",
-  flags: ["timeout"],
+  summary: "UDP client: sends each line as a datagram and prints the reply.\n" +
+    "Exits 1 when a line got no reply, 130 on Ctrl-C, 143 on SIGTERM.",
+  datagrams: true,
   bindsFor: clientBindAddress,
-}, "UDP client: sends each line as a datagram and prints the reply.");
+  flags: {
+    timeout: seconds(2, "how long to wait for each reply", 0.001),
+    giveUp: wholeNumber(5, "piped input: stop after N lines in a row get no reply"),
+  },
+});
 const server = { hostname: host, port, transport: "udp" } as const;
 const bindAddress = clientBindAddress(host); // 127.0.0.1 for a server on this machine
-const buffer = new Uint8Array(65_536); // recvfrom(2048) would cut longer replies
-let lines = 0;
-let unsent = 0;
-let unanswered = 0;
+// At a terminal, one line at a time, as in the post. Piped (beyond the post), up to 32 lines are
+// on their way at once, each on its own socket, and the replies are printed in input order.
+const window = Deno.stdin.isTerminal() ? 1 : 32;
+const inFlight: Promise<Uint8Array | "unsent" | "lost">[] = [];
+const tally = { lines: 0, done: 0, answered: 0, unsent: 0, lost: 0, lostInARow: 0 };
 
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
-for await (const msg of input("->")) {
-  lines++;
+for await (const msg of input("->", signal)) {
+  inFlight.push(exchange(msg, ++tally.lines));
+  if (inFlight.length >= window) await printNextReply();
+  if (tally.lostInARow >= giveUp && window > 1) break; // no server there, it seems
+}
+while (inFlight.length > 0 && !signal.aborted && tally.lostInARow < giveUp) await printNextReply();
+
+// sock.close()  — each line's socket is closed in exchange(), once its reply is in or given up on
+const where = formatHostPort(host, port);
+if (signal.aborted && tally.answered < tally.lines) {
+  log.error(`interrupted: ${tally.answered} of ${tally.lines} line(s) answered`);
+} else if (tally.lostInARow >= giveUp && window > 1) {
+  log.error(
+    `${tally.lostInARow} lines in a row got no reply from ${where} within ${timeout} s; ` +
+      `stopped (--give-up ${giveUp}): is a UDP server running there?`,
+  );
+} else if (tally.lost > 0) {
+  log.error(
+    `${tally.lost} of ${tally.lines - tally.unsent} line(s) got no reply from ${where} ` +
+      `within ${timeout} s: lost on the way, or no UDP server is running there`,
+  );
+}
+Deno.exit(signal.aborted ? signal.reason : tally.answered < tally.lines ? 1 : 0);
+
+/** One line's round trip: its reply, or "unsent" or "lost" after a warning. */
+async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "unsent" | "lost"> {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  — a new socket for every line:
   // UDP may deliver a reply late or twice, and such a reply then reaches a socket that is
   // already closed, so it is never taken for the answer to a later line.
   const sock = traced(Deno.listenDatagram({ hostname: bindAddress, port: 0, transport: "udp" }));
+  // After --timeout seconds, or at Ctrl-C, closing the socket ends the wait for the reply.
+  const waited = AbortSignal.any([signal, AbortSignal.timeout(timeout * 1000)]);
+  const stop = () => sock.close();
+  waited.addEventListener("abort", stop);
   try {
     //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
-    await sock.send(msg, server);
-  } catch (error) {
-    if (!isTooLongForDatagram(error)) throw error;
-    const why = describePeerError(error, msg.length);
-    log.warn(`line ${lines}: ${why} (UDP does not split messages)`);
-    unsent++;
-    sock.close();
-    continue;
-  }
-  //   recvMsg, addr = sock.recvfrom(2048)  — UDP may lose it: after --timeout seconds, closing
-  //                                         the socket ends the wait
-  const giveUp = setTimeout(() => sock.close(), timeout * 1000);
-  let reply: Uint8Array | undefined;
-  try {
-    let [recvMsg, addr] = await sock.receive(buffer);
+    try {
+      await sock.send(msg, server);
+    } catch (error) {
+      if (!isTooLongForDatagram(error)) throw error;
+      log.warn(
+        `line ${line}: ${describePeerError(error, msg.length)} (UDP does not split messages)`,
+      );
+      tally.unsent++;
+      return "unsent";
+    }
+    //   recvMsg, addr = sock.recvfrom(2048)  — 64 KiB: recvfrom(2048) would cut longer replies
+    let [recvMsg, addr] = await sock.receive(new Uint8Array(65_536));
     while (!isFrom(addr, host, port)) {
       log.warn(`ignored a datagram from ${formatAddress(addr)}`);
-      [recvMsg, addr] = await sock.receive(buffer);
+      [recvMsg, addr] = await sock.receive(new Uint8Array(65_536));
     }
-    reply = recvMsg;
+    return recvMsg;
   } catch (error) {
+    if (signal.aborted) return "unsent";
     if (!isClosedSocket(error)) throw error;
+    trace({ call: "recvfrom", note: `no reply within ${timeout} s` });
+    return "lost";
+  } finally {
+    waited.removeEventListener("abort", stop);
+    if (!waited.aborted) sock.close();
   }
-  clearTimeout(giveUp);
-  if (reply === undefined) {
-    trace("recvfrom", `no reply within ${timeout} s`, "none");
-    log.warn(`line ${lines}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
-    unanswered++;
-    continue;
-  }
-  //   print(recvMsg.decode())
-  await print(reply);
-  sock.close();
 }
 
-// sock.close()  — each line's socket is closed above, once its reply is in or given up on
-if (unanswered > 0) {
-  const where = formatHostPort(host, port);
-  const sent = lines - unsent;
-  log.error(
-    `${unanswered} of ${sent} line(s) got no reply from ${where} within ${timeout} s: ` +
-      "lost on the way, or no UDP server is running there",
-  );
+async function printNextReply(): Promise<void> {
+  const reply = await inFlight.shift()!;
+  const line = ++tally.done;
+  if (reply === "lost" && !signal.aborted) {
+    log.warn(`line ${line}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
+    tally.lost++, tally.lostInARow++;
+  }
+  if (typeof reply === "string" || signal.aborted) return;
+  //   print(recvMsg.decode())
+  await print(reply);
+  tally.answered++;
+  tally.lostInARow = 0;
 }
-if (unanswered + unsent > 0) Deno.exitCode = 1;

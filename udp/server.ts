@@ -6,22 +6,29 @@
  *
  * `--drop P` and `--duplicate P` make the post's first lesson visible on loopback, where
  * nothing is ever lost: UDP datagrams may be lost or duplicated (중복되거나 누락될 수 있지만).
+ * Ctrl-C or SIGTERM stops it: the socket is closed and it exits 0.
  *
  * @module
  */
 // import socket
 import { announceListening, formatAddress } from "../shared/address.ts";
-import { upperCase } from "../shared/codec.ts";
+import { upperCaseInPlace } from "../shared/codec.ts";
 import { describePeerError } from "../shared/errors.ts";
+import { probability, toggle } from "../shared/options.ts";
 import { start } from "../shared/start.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, drop, duplicate, log, signal } = start({
-  script: "udp/server.ts",
+  path: "udp/server.ts",
   role: "server",
-  flags: ["quiet", "drop", "duplicate"],
-  overrides: { quiet: { help: "no log line per datagram (dropped, doubled, not sent)" } },
-}, "UDP server: sends every datagram back upper-cased.");
+  summary: "UDP server: sends every datagram back upper-cased. Ctrl-C stops it (exit 0).",
+  datagrams: true,
+  flags: {
+    quiet: toggle("no log line per datagram (dropped, doubled, not sent)"),
+    drop: probability("drop each reply with probability P, as a network may"),
+    duplicate: probability("send each reply twice with probability P"),
+  },
+});
 
 // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 // sock.bind(("127.0.0.1", port))  — one call in Deno; it fails if another program holds the port
@@ -37,33 +44,26 @@ const buffer = new Uint8Array(65_536);
 while (true) {
   // data, addr = sock.recvfrom(1024)
   const [data, addr] = await sock.receive(buffer);
-  // data = data.decode().upper()  — bytes to bytes; bytes that are not UTF-8 pass unchanged
-  const reply = upperCase(data);
-  try {
-    // sock.sendto(data.encode(), addr)  — once; none or twice when --drop or --duplicate says so
-    for (let copies = copiesToSend(addr); copies > 0; copies--) await sock.send(reply, addr);
-  } catch (error) {
-    // One peer's trouble (a reply too long for a datagram) never stops the server.
-    log.warn(`${formatAddress(addr)}: ${describePeerError(error, reply.length)}`);
-  }
-}
-
-/**
- * How many copies of a reply to send: 1, or as the post's first lesson has it (UDP may lose or
- * double a datagram), 0 with --drop and 2 with --duplicate, each logged in one line.
- */
-function copiesToSend(addr: Deno.Addr): number {
+  // data = data.decode().upper()  — bytes to bytes, in the buffer it landed in; bytes that are
+  //                                 not UTF-8 pass unchanged
+  const reply = upperCaseInPlace(data);
   if (drop > 0 && Math.random() < drop) {
     log.info(
       `dropped the reply to ${formatAddress(addr)} (--drop: lost on the way, as UDP allows)`,
     );
-    return 0;
+    continue;
   }
-  if (duplicate > 0 && Math.random() < duplicate) {
-    log.info(
-      `doubled the reply to ${formatAddress(addr)} (--duplicate: delivered twice, as UDP allows)`,
-    );
-    return 2;
+  try {
+    // sock.sendto(data.encode(), addr)
+    await sock.send(reply, addr);
+    if (duplicate > 0 && Math.random() < duplicate) {
+      log.info(
+        `doubled the reply to ${formatAddress(addr)} (--duplicate: delivered twice, as UDP allows)`,
+      );
+      await sock.send(reply, addr);
+    }
+  } catch (error) {
+    // One peer's trouble (a reply too long for a datagram) never stops the server.
+    log.warn(`${formatAddress(addr)}: ${describePeerError(error, reply.length)}`);
   }
-  return 1;
 }
