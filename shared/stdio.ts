@@ -18,7 +18,6 @@ import { lineSplitter, NEWLINE, withNewline, withoutCarriageReturn } from "./lin
 import { trace } from "./trace.ts";
 
 const encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 
 /**
  * Yields stdin line by line, without the line ending (`\n` or `\r\n`), like `input()`. Ends at
@@ -34,7 +33,7 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
   const buffer = new Uint8Array(64 * 1024);
   let atLineStart = true; // Ctrl-D in mid-line ends a read without "\n": no prompt then
   while (!stop?.aborted) {
-    if (interactive && atLineStart) await output(encoder.encode(prompt));
+    if (interactive && atLineStart) await writeStdout(encoder.encode(prompt));
     const count = await Promise.race([readStdin(buffer), stopped]);
     if (count === null) break;
     atLineStart = buffer[count - 1] === NEWLINE;
@@ -47,7 +46,7 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
   if (stop?.aborted) return;
   // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first, so the
   // last reply and then the shell start on lines of their own.
-  if (interactive) await output(encoder.encode("\n"));
+  if (interactive) await writeStdout(encoder.encode("\n"));
   const last = withoutCarriageReturn(lines.rest());
   if (last.length > 0) {
     trace({ call: "input", bytes: last });
@@ -67,11 +66,16 @@ export async function readStdin(buffer: Uint8Array): Promise<number | null> {
 /** Writes `bytes` and a newline to stdout, like `print()`, without decoding them. */
 export async function print(bytes: Uint8Array): Promise<void> {
   trace({ call: "print", bytes });
-  await output(withNewline(bytes));
+  await writeStdout(withNewline(bytes));
 }
 
-/** Writes `bytes` to stdout as they are. */
-export async function output(bytes: Uint8Array = EMPTY): Promise<void> {
+/** Writes `bytes` to stdout as they are, like `print(..., end="")`: a reply as it comes. */
+export async function output(bytes: Uint8Array): Promise<void> {
+  trace({ call: "print", bytes });
+  await writeStdout(bytes);
+}
+
+async function writeStdout(bytes: Uint8Array): Promise<void> {
   try {
     await writeAll(Deno.stdout, bytes);
   } catch (error) {

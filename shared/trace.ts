@@ -165,7 +165,12 @@ let connections = 0;
 function traceConnection(con: Deno.TcpConn, opened: "connect" | "accept"): Deno.TcpConn {
   const ends = { conn: `#${++connections}`, local: formatAddress(con.localAddr) };
   const peer = formatAddress(con.remoteAddr);
-  trace({ call: opened, ...ends, peer, deno: opened === "connect" ? "Deno.connect" : "listener.accept" });
+  trace({
+    call: opened,
+    ...ends,
+    peer,
+    deno: opened === "connect" ? "Deno.connect" : "listener.accept",
+  });
   let received = 0;
   let sent = 0;
   return standIn(con, {

@@ -93,7 +93,9 @@ try {
 clearTimeout(silence);
 closeSocket();
 await receiving.done; // a failure to print the replies ends the script here
-const answered = `${repliesIn} of ${linesSent} line(s) answered`;
+const answered = linesSent === 0
+  ? "before a line was sent"
+  : `${repliesIn} of ${linesSent} line(s) answered`;
 if (signal.aborted) {
   if (repliesIn < linesSent) log.error(`interrupted: ${answered}`);
   Deno.exit(signal.reason);
