@@ -15,7 +15,6 @@
  *
  * @module
  */
-import { concat } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import { freePortFor, type StartedProcess, startProcess } from "./processes.ts";
 
@@ -468,3 +467,10 @@ async function versionOf(command: string): Promise<string> {
 }
 
 await main();
+
+/** One new array holding `parts` one after another. */
+function concat(parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  parts.reduce((offset, part) => (joined.set(part, offset), offset + part.length), 0);
+  return joined;
+}

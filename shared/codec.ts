@@ -16,7 +16,6 @@
  * ```
  * @module
  */
-import { concat } from "./bytes.ts";
 
 /** The most a message can grow: `ΐ` (2 bytes) upper-cases to `Ϊ́` (6 bytes). */
 export const MAX_GROWTH = 3;
@@ -243,4 +242,11 @@ function grow(
   out.buffer = new Uint8Array(Math.max(needed, output.length * 2));
   out.buffer.set(output.subarray(0, used));
   return out.buffer;
+}
+
+/** One new array holding `parts` one after another. */
+function concat(parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  parts.reduce((offset, part) => (joined.set(part, offset), offset + part.length), 0);
+  return joined;
 }

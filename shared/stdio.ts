@@ -1,10 +1,10 @@
 /**
- * The clients' keyboard and screen: Python's `input("->")` and `print(...)` for bytes.
- * The prompt appears only when stdin is a terminal, so piped input gives clean output: one
- * reply per line and nothing else. Lines are bytes, not strings, so text that is not UTF-8
- * goes to the server exactly as it was typed or piped. A failure to read stdin or write stdout
- * ends the script with one line that names which; a reader that has gone (`| head`) ends it
- * quietly with status 0, as Unix tools do.
+ * The clients' keyboard and screen, Python's `input("->")` and `print(...)` for bytes, and the
+ * line framing of the TCP client. Lines are bytes, not strings, so text that is not UTF-8 goes to
+ * the server exactly as typed or piped; `\r\n` counts as `\n`. The prompt shows only at a
+ * terminal, so piped input gives clean output. A failure to read stdin or write stdout ends the
+ * script with one line that names which; a reader that has gone (`| head`) ends it quietly with
+ * status 0, as Unix tools do.
  *
  * @example
  * ```ts
@@ -13,48 +13,50 @@
  * ```
  * @module
  */
-import { writeAll } from "./bytes.ts";
-import { lineSplitter, NEWLINE, withNewline, withoutCarriageReturn } from "./lines.ts";
 import { trace } from "./trace.ts";
 
-const encoder = new TextEncoder();
+/** The byte that ends a line. */
+export const NEWLINE = 0x0a;
+const RETURN = 0x0d;
 
 /**
- * Yields stdin line by line, without the line ending (`\n` or `\r\n`), like `input()`. Ends at
- * the end of input (Ctrl-D on a terminal), or at once when `stop` aborts; a last line without
- * `\n` is still yielded.
+ * Yields stdin line by line, without its `\n` or `\r\n`, like `input()`; ends at the end of
+ * input (Ctrl-D at a terminal), or at once when `stop` aborts. A last line without `\n` counts.
  */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
-  const stopped = new Promise<null>((resolve) =>
-    stop?.addEventListener("abort", () => resolve(null))
-  );
-  const lines = lineSplitter();
+  const stopped = new Promise<null>((done) => stop?.addEventListener("abort", () => done(null)));
   const buffer = new Uint8Array(64 * 1024);
-  let atLineStart = true; // Ctrl-D in mid-line ends a read without "\n": no prompt then
+  let partial: Uint8Array[] = []; // the pieces of a line whose "\n" has not come yet
   while (!stop?.aborted) {
-    if (interactive && atLineStart) await writeStdout(encoder.encode(prompt));
+    // Ctrl-D in mid-line ends a read without "\n": no prompt then.
+    if (interactive && partial.length === 0) await writeStdout(new TextEncoder().encode(prompt));
     const count = await Promise.race([readStdin(buffer), stopped]);
     if (count === null) break;
-    atLineStart = buffer[count - 1] === NEWLINE;
-    lines.push(buffer.subarray(0, count));
-    for (let line = lines.next(); line !== undefined && !stop?.aborted; line = lines.next()) {
-      trace({ call: "input", bytes: line });
-      yield line;
+    const data = buffer.subarray(0, count);
+    let start = 0;
+    for (let end; (end = data.indexOf(NEWLINE, start)) !== -1; start = end + 1) {
+      const line = concat([...partial, data.subarray(start, end)]);
+      partial = [];
+      if (stop?.aborted) return;
+      yield typed(line);
     }
+    if (start < count) partial.push(data.slice(start));
   }
   if (stop?.aborted) return;
-  // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first, so the
-  // last reply and then the shell start on lines of their own.
-  if (interactive) await writeStdout(encoder.encode("\n"));
-  const last = withoutCarriageReturn(lines.rest());
-  if (last.length > 0) {
-    trace({ call: "input", bytes: last });
-    yield last;
-  }
+  // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first.
+  if (interactive) await writeStdout(Uint8Array.of(NEWLINE));
+  if (partial.length > 0) yield typed(concat(partial));
 }
 
-/** Reads what stdin has, up to `buffer`'s size: `Deno.stdin.read`, with a failure named. */
+/** A line as `input()` gives it: without a `\r` at its end (Windows ends lines with `\r\n`). */
+function typed(line: Uint8Array): Uint8Array {
+  const bytes = line.at(-1) === RETURN ? line.subarray(0, -1) : line;
+  trace({ call: "input", bytes });
+  return bytes;
+}
+
+/** `Deno.stdin.read`, with a failure named as the standard input's. */
 export async function readStdin(buffer: Uint8Array): Promise<number | null> {
   try {
     return await Deno.stdin.read(buffer);
@@ -69,7 +71,7 @@ export async function print(bytes: Uint8Array): Promise<void> {
   await writeStdout(withNewline(bytes));
 }
 
-/** Writes `bytes` to stdout as they are, like `print(..., end="")`: a reply as it comes. */
+/** Writes `bytes` to stdout as they are, like `print(data, end="")`: a reply as it comes. */
 export async function output(bytes: Uint8Array): Promise<void> {
   trace({ call: "print", bytes });
   await writeStdout(bytes);
@@ -77,9 +79,55 @@ export async function output(bytes: Uint8Array): Promise<void> {
 
 async function writeStdout(bytes: Uint8Array): Promise<void> {
   try {
-    await writeAll(Deno.stdout, bytes);
+    for (let written = 0; written < bytes.length;) {
+      written += await Deno.stdout.write(bytes.subarray(written));
+    }
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0); // no one left to tell
     throw new Error(`cannot write standard output: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** `line` with `\n` after it, in a new array: where the line ends. */
+export function withNewline(line: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return concat([line, Uint8Array.of(NEWLINE)]);
+}
+
+/** How many `\n` bytes `bytes` holds: how many lines it ends. */
+export function countLines(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) count++;
+  return count;
+}
+
+/**
+ * A filter for a stream of chunks that turns each `\r\n` into `\n`, as `input()` does; a `\r`
+ * at the end of a chunk waits for the next. `atLineStart` is false when the bytes so far end
+ * inside a line: the caller then ends it, as `input()` would.
+ */
+export function lineEndingFilter(): { push(chunk: Uint8Array): Uint8Array; atLineStart: boolean } {
+  let heldReturn = false; // the last chunk ended with "\r": is it part of a "\r\n"?
+  const filter = {
+    atLineStart: true,
+    push(chunk: Uint8Array): Uint8Array {
+      let bytes = heldReturn ? concat([Uint8Array.of(RETURN), chunk]) : chunk;
+      heldReturn = bytes.at(-1) === RETURN;
+      if (heldReturn) bytes = bytes.subarray(0, -1);
+      if (bytes.includes(RETURN)) {
+        bytes = bytes.filter((b, i) => b !== RETURN || bytes[i + 1] !== NEWLINE);
+      }
+      if (bytes.length > 0 || heldReturn) {
+        filter.atLineStart = !heldReturn && bytes.at(-1) === NEWLINE;
+      }
+      return bytes;
+    },
+  };
+  return filter;
+}
+
+/** One new array holding `parts` one after another. */
+function concat(parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  parts.reduce((offset, part) => (joined.set(part, offset), offset + part.length), 0);
+  return joined;
 }

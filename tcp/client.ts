@@ -17,10 +17,16 @@
 // import socket
 import { formatHostPort } from "../shared/address.ts";
 import { isClosedSocket, isPeerGone } from "../shared/errors.ts";
-import { countLines, lineEndingFilter, withNewline } from "../shared/lines.ts";
 import { seconds, toggle } from "../shared/options.ts";
 import { start } from "../shared/start.ts";
-import { input, output, readStdin } from "../shared/stdio.ts";
+import {
+  countLines,
+  input,
+  lineEndingFilter,
+  output,
+  readStdin,
+  withNewline,
+} from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, timeout, lineByLine, log, signal } = start({

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { writeAll } from "../shared/bytes.ts";
 import {
   decode,
   denoRun,
@@ -10,6 +9,7 @@ import {
   runScript,
   startServer,
   withinOrFail,
+  writeAll,
 } from "./helpers.ts";
 
 const SCRIPTS = ["udp/server.ts", "udp/client.ts", "tcp/server.ts", "tcp/client.ts"];

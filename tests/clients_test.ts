@@ -5,9 +5,9 @@
  * issue #10. The fake servers here are the test's own sockets, so each misbehaves on cue.
  */
 import assert from "node:assert/strict";
-import { concat } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import {
+  concat,
   connect,
   decode,
   denoRun,

@@ -9,9 +9,16 @@
  * Unicode 16) cannot agree, so such code points are left out of the corpus, and listed.
  */
 import assert from "node:assert/strict";
-import { concat, writeAll } from "../shared/bytes.ts";
 import { upperCase, upperCaseStream } from "../shared/codec.ts";
-import { randomSource, readToEnd, ROOT, startServer, withinOrFail } from "./helpers.ts";
+import {
+  concat,
+  randomSource,
+  readToEnd,
+  ROOT,
+  startServer,
+  withinOrFail,
+  writeAll,
+} from "./helpers.ts";
 
 const ORACLE = `${ROOT}tests/fixtures/oracle.py`;
 

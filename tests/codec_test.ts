@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { concat } from "../shared/bytes.ts";
 import { MAX_GROWTH, upperCase, upperCaseStream } from "../shared/codec.ts";
-import { decode, encode, randomSource } from "./helpers.ts";
+import { concat, decode, encode, randomSource } from "./helpers.ts";
 
 const upper = (text: string) => decode(upperCase(encode(text)));
 const bytes = (...values: number[]) => new Uint8Array(values);

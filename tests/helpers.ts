@@ -5,10 +5,26 @@
  *
  * @module
  */
-import { concat } from "../shared/bytes.ts";
 
 /** The project root: the scripts run from here, as the README tells a reader to. */
 export const ROOT = new URL("..", import.meta.url).pathname;
+
+/** One new array holding `parts` one after another. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  parts.reduce((offset, part) => (joined.set(part, offset), offset + part.length), 0);
+  return joined;
+}
+
+/** Writes every byte to a connection or a pipe: one `write` may take only part of them. */
+export async function writeAll(
+  writer: { write(bytes: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await writer.write(bytes.subarray(written));
+  }
+}
 
 export const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -5,7 +5,6 @@
  * traceback) and passes on ours. Real sockets, subprocess servers, bounded counts and times.
  */
 import assert from "node:assert/strict";
-import { writeAll } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import {
   connect,
@@ -22,6 +21,7 @@ import {
   startServer,
   waitUntil,
   withinOrFail,
+  writeAll,
 } from "./helpers.ts";
 
 const LIMIT_MS = 15_000;

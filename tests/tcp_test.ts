@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { writeAll } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
 import {
   connect,
@@ -10,6 +9,7 @@ import {
   runScript,
   startServer,
   withinOrFail,
+  writeAll,
 } from "./helpers.ts";
 
 const LIMIT_MS = 10_000;

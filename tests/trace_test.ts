@@ -3,9 +3,9 @@
  * of the four scripts in a scripted session; never wider than TRACE_WIDTH columns.
  */
 import assert from "node:assert/strict";
-import { concat, writeAll } from "../shared/bytes.ts";
 import { displayWidth, preview, TRACE_WIDTH } from "../shared/trace.ts";
 import {
+  concat,
   decode,
   encode,
   readBytes,
@@ -13,6 +13,7 @@ import {
   runScript,
   startServer,
   withinOrFail,
+  writeAll,
 } from "./helpers.ts";
 
 /** The trace lines in `stderr`, without the log lines around them. */

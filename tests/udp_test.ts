@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { concat } from "../shared/bytes.ts";
 import { upperCase } from "../shared/codec.ts";
-import { decode, encode, runScript, startServer, withinOrFail } from "./helpers.ts";
+import { concat, decode, encode, runScript, startServer, withinOrFail } from "./helpers.ts";
 
 const LIMIT_MS = 10_000;
 

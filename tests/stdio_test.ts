@@ -1,33 +1,29 @@
 import assert from "node:assert/strict";
-import { concat } from "../shared/bytes.ts";
-import { countLines, lineEndingFilter, lineSplitter } from "../shared/lines.ts";
-import { decode, encode, randomSource } from "./helpers.ts";
+import { countLines, lineEndingFilter } from "../shared/stdio.ts";
+import { concat, decode, encode, randomSource, ROOT } from "./helpers.ts";
 
-/** Every whole line a splitter gives for `chunks`, then its rest. */
-function split(chunks: Uint8Array[]): { lines: string[]; rest: string } {
-  const splitter = lineSplitter();
-  const lines: string[] = [];
-  for (const chunk of chunks) {
-    splitter.push(chunk);
-    for (let line = splitter.next(); line !== undefined; line = splitter.next()) {
-      lines.push(decode(line));
-    }
-  }
-  return { lines, rest: decode(splitter.rest()) };
+/** The lines `input()` yields for stdin written in `chunks`, one write each, in a subprocess. */
+async function inputLines(chunks: string[]): Promise<string[]> {
+  const code = `import { input } from "./shared/stdio.ts";
+for await (const line of input("->")) console.log(JSON.stringify(new TextDecoder().decode(line)));`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  for (const chunk of chunks) await writer.write(encode(chunk));
+  await writer.close();
+  const { stdout } = await child.output();
+  return decode(stdout).trimEnd().split("\n").filter((line) => line).map((line) =>
+    JSON.parse(line)
+  );
 }
 
-Deno.test("a line cut across reads comes out whole, without its \\n or \\r\\n", () => {
-  const chunks = ["HEL", "LO\nWOR", "LD\r", "\n\nlast"].map(encode);
-  assert.deepEqual(split(chunks), { lines: ["HELLO", "WORLD", ""], rest: "last" });
-});
-
-Deno.test("the splitter copies what it is given: the caller may reuse its buffer", () => {
-  const splitter = lineSplitter();
-  const buffer = encode("abc");
-  splitter.push(buffer);
-  buffer.set(encode("xyz"));
-  splitter.push(encode("\n"));
-  assert.equal(decode(splitter.next()!), "abc");
+Deno.test("input() gives a line cut across reads whole, without its \\n or \\r\\n", async () => {
+  const lines = await inputLines(["HEL", "LO\nWOR", "LD\r", "\n\nlast\r"]);
+  assert.deepEqual(lines, ["HELLO", "WORLD", "", "last"]);
 });
 
 Deno.test("countLines counts the \\n bytes", () => {
