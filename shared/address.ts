@@ -21,39 +21,32 @@ export function formatAddress(address: Deno.Addr): string {
   return formatHostPort(hostname, port);
 }
 
-/** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
-function isLoopback(host: string): boolean {
-  return /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.[\d.]+)$/i.test(host);
-}
+const isLoopback = (host: string) =>
+  /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.[\d.]+)$/i.test(host);
 
 /**
  * A server's first line on stdout, `listening on udp://127.0.0.1:5005` (tests and scripts read
- * the port from it), and a warning on stderr when other machines can reach it: the tutorial
- * binds 127.0.0.1, and so do we unless told otherwise.
+ * the port from it), and a warning when other machines can reach it: the tutorial binds 127.0.0.1.
  */
 export function announceListening(protocol: "udp" | "tcp", address: Deno.Addr, log: Log): void {
   console.log(`listening on ${protocol}://${formatAddress(address)}`);
   if (isLoopback((address as Deno.NetAddr).hostname)) return;
   log.notice(
     `warning: ${formatAddress(address)} can be reached from other machines, not only ` +
-      `this one (--host 127.0.0.1 keeps it local)`,
+      "this one (--host 127.0.0.1 keeps it local)",
   );
 }
 
 /**
- * The address a UDP client binds before it sends to `serverHost`: the loopback address itself
- * for a server on this machine, so `--allow-net=127.0.0.1` (or `[::1]`) is all it needs;
- * otherwise any address of the server's family (`0.0.0.0` or `::`).
+ * The address a UDP client binds before it sends to `serverHost`: the loopback address itself for
+ * a server on this machine, so `--allow-net=127.0.0.1` is all it needs; else `0.0.0.0` or `::`.
  */
 export function clientBindAddress(serverHost: string): string {
   if (isLoopback(serverHost)) return serverHost;
   return serverHost.includes(":") ? "::" : "0.0.0.0";
 }
 
-/**
- * True when a datagram from `address` comes from the server at `host`:`port`. (For a name like
- * `localhost`, the port alone decides: the name may stand for more than one address.)
- */
+/** True when `address` is the server at `host`:`port` (for a name, the port alone decides). */
 export function isFrom(address: Deno.Addr, host: string, port: number): boolean {
   const { hostname, port: from } = address as Deno.NetAddr;
   const isIpLiteral = host.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);

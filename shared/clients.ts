@@ -1,16 +1,15 @@
 /**
  * The TCP server's bookkeeping, none of it the socket API: the open connections, the
- * `--max-connections` limit, `--idle-timeout`, one log line for how each connection ended, and
- * a shutdown that lets open connections finish within `--grace` seconds. A connection is ended
- * by an idle timeout or a shutdown only while it waits for its client (`waitFor`), never while
- * it is replying.
+ * `--max-connections` limit, `--idle-timeout`, one log line for how each connection ended, and a
+ * shutdown that gives open connections `--grace` seconds to finish. An idle timeout or a shutdown
+ * ends a connection only while it waits for its client (`waitFor`), never while it replies.
  *
  * @example
  * ```ts
  * import { trackClients } from "./clients.ts";
  * import { createLog } from "./log.ts";
- * const signal = new AbortController().signal;
  * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2 };
+ * const signal = new AbortController().signal;
  * const clients = trackClients({ ...limits, log: createLog("example"), signal });
  * await clients.allClosed(); // at once: nothing was ever open
  * ```
@@ -20,31 +19,25 @@ import { formatAddress } from "./address.ts";
 import { describePeerError, isClosedSocket } from "./errors.ts";
 import type { Log } from "./log.ts";
 
-/** The open connections of a TCP server; `trackClients` makes one. */
-export interface Clients {
-  /** Tracks a new connection; false, with the connection closed and a log line, when full. */
-  admit(conn: Deno.TcpConn): boolean;
-  /**
-   * Awaits `read`, a read of `conn`: while it waits, an idle timeout or a shutdown may end the
-   * connection. Bytes that come after a shutdown are too late to answer: null, as at its end.
-   */
-  waitFor(conn: Deno.TcpConn, read: Promise<number | null>): Promise<number | null>;
-  /**
-   * The handler of `conn` ended, with `error` if it failed: log how, close, forget it. After a
-   * shutdown, it first ends our side and reads until the client ends its own: closing with unread
-   * input would send a reset, which may discard replies the client has not read yet.
-   */
-  end(conn: Deno.TcpConn, error?: unknown): Promise<void>;
-  /** A failed accept: logged in one line; waits a moment when out of file descriptors. */
-  acceptFailed(error: unknown): Promise<void>;
-  /** Resolves once every connection has ended; after a shutdown, `grace` seconds at most. */
-  allClosed(): Promise<void>;
-}
-
 /**
- * Starts tracking connections: at most `maxConnections` at once; closed after `idleTimeout`
- * seconds of waiting (0: never); when `signal` aborts (Ctrl-C), given `grace` seconds to finish.
+ * The open connections of a TCP server. `admit` tracks a new one (false, with it closed and a log
+ * line, past `maxConnections`). `waitFor` awaits a read of it, during which an idle timeout or a
+ * shutdown may end it; bytes that come after a shutdown are too late to answer: null, as at the
+ * end. `end` says its handler ended (with `error` if it failed): log how, close, forget; after a
+ * shutdown it first ends our side and reads until the client ends its own, since closing with
+ * unread input would send a reset that may discard replies not yet read. `acceptFailed` logs a
+ * failed accept and waits a moment when out of file descriptors. `allClosed` resolves once every
+ * connection has ended; after a shutdown, `grace` seconds at most.
  */
+export type Clients = {
+  admit(conn: Deno.TcpConn): boolean;
+  waitFor(conn: Deno.TcpConn, read: Promise<number | null>): Promise<number | null>;
+  end(conn: Deno.TcpConn, error?: unknown): Promise<void>;
+  acceptFailed(error: unknown): Promise<void>;
+  allClosed(): Promise<void>;
+};
+
+/** Tracks connections within `limits`: `idleTimeout` 0 is never; `signal` is Ctrl-C. */
 export function trackClients(limits: {
   maxConnections: number;
   idleTimeout: number;
@@ -54,9 +47,8 @@ export function trackClients(limits: {
 }): Clients {
   const { maxConnections, idleTimeout, grace, log, signal } = limits;
   const open = new Map<Deno.TcpConn, { peer: string; waiting: boolean; endedBy?: string }>();
-  let whenNoneOpen = () => {};
+  let noneOpen = () => {};
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
-
   signal.addEventListener("abort", () => {
     if (open.size === 0) return;
     log.notice(`shutting down: ${open.size} connection(s) get up to ${grace} s to finish`);
@@ -66,14 +58,12 @@ export function trackClients(limits: {
     }
     graceTimer = setTimeout(() => open.forEach((_, conn) => closeQuietly(conn)), grace * 1000);
   });
-
   return {
     admit(conn) {
       const peer = formatAddress(conn.remoteAddr);
       if (open.size >= maxConnections) {
         log.warn(`${peer} turned away: already ${open.size} connection(s) (--max-connections)`);
-        closeQuietly(conn);
-        return false;
+        return (closeQuietly(conn), false);
       }
       open.set(conn, { peer, waiting: false });
       log.info(`${peer} connected`);
@@ -81,18 +71,20 @@ export function trackClients(limits: {
     },
     async waitFor(conn, read) {
       const client = open.get(conn)!;
-      if (signal.aborted) conn.closeWrite().catch(() => {});
+      if (signal.aborted) conn.closeWrite().catch(() => {}); // it was replying at Ctrl-C
       client.waiting = true;
-      const idle = idleTimeout > 0 && setTimeout(() => {
-        client.endedBy = `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`;
-        closeQuietly(conn);
-      }, idleTimeout * 1000);
+      const idle = idleTimeout > 0
+        ? setTimeout(() => {
+          client.endedBy = `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`;
+          closeQuietly(conn);
+        }, idleTimeout * 1000)
+        : undefined;
       try {
         const count = await read;
         return signal.aborted ? null : count;
       } finally {
         client.waiting = false;
-        clearTimeout(idle || undefined);
+        clearTimeout(idle);
       }
     },
     async end(conn, error) {
@@ -100,7 +92,7 @@ export function trackClients(limits: {
       if (signal.aborted) {
         await conn.closeWrite().catch(() => {});
         const discard = new Uint8Array(16 * 1024);
-        while ((await conn.read(discard).catch(() => null)) !== null) {
+        while (await conn.read(discard).catch(() => null) !== null) {
           // the client's late bytes: too late to answer
         }
       }
@@ -109,20 +101,19 @@ export function trackClients(limits: {
       } else log.warn(`${client.peer} ${describePeerError(error)}`);
       closeQuietly(conn);
       open.delete(conn);
-      if (open.size === 0) whenNoneOpen();
+      if (open.size === 0) noneOpen();
     },
     async acceptFailed(error) {
       if (error instanceof Deno.errors.NotConnected) {
         return log.info("a client reset its connection before it was accepted");
       }
       log.warn(`accept failed: ${describePeerError(error)}; still listening`);
-      // Out of file descriptors: give closing connections a moment before trying again.
       if ((error as { code?: string }).code === "EMFILE") {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
     async allClosed() {
-      if (open.size > 0) await new Promise<void>((resolve) => whenNoneOpen = resolve);
+      if (open.size > 0) await new Promise<void>((resolve) => noneOpen = resolve);
       clearTimeout(graceTimer);
     },
   };

@@ -1,7 +1,7 @@
 /**
- * Turns errors into one line a user can act on, telling them apart by their `Deno.errors` class.
- * Two kinds: failures that end a script (port in use, connection refused, unknown host, bad flag,
- * no `--allow-net`) and peer errors that end one connection or datagram but never the server.
+ * Errors as one line a user can act on, told apart by their `Deno.errors` class: failures that
+ * end a script (port in use, connection refused, unknown host, bad flag, no `--allow-net`) and
+ * peer errors that end one connection or datagram, never the server.
  *
  * @example
  * ```ts
@@ -14,62 +14,51 @@
 import { formatHostPort } from "./address.ts";
 import { UsageError } from "./options.ts";
 
-/** What a script was to reach or bind: the flags' address, and its own bind address if any. */
-export interface Target {
-  /** `--host`. */
-  host: string;
-  /** `--port`. */
-  port: number;
-  /** The address a UDP client binds for itself, which `--allow-net` must grant too. */
-  bindHost?: string;
-}
+/** What a script was to reach or bind, and the address a UDP client binds for itself. */
+export type Target = { host: string; port: number; bindHost?: string };
 
 /**
- * One line for an error that ends `script` (its path, `udp/server.ts`, for the hint that shows
- * how to run it), which was to use `target`; `args` are the user's flags, repeated in the hint.
+ * One line for an error that ends the script at `path` (`udp/server.ts`), which was to use
+ * `target`; a permission hint repeats `path` and the user's `args`.
  */
 export function describeFailure(
   error: unknown,
   target: Target,
-  script: string,
+  path: string,
   args: readonly string[] = Deno.args,
 ): string {
-  const where = formatHostPort(target.host, target.port);
+  const { host, port } = target;
+  const where = formatHostPort(host, port);
   if (error instanceof UsageError) return `${error.message} (see --help)`;
   if (error instanceof Deno.errors.AddrInUse) {
-    return `port ${target.port} on ${target.host} is already in use (another server?); ` +
-      `choose another with --port`;
+    return `port ${port} on ${host} is already in use (another server?); choose another with --port`;
   }
   if (error instanceof Deno.errors.ConnectionRefused) {
     return `connection refused by ${where}: is the server running there?`;
   }
   if (error instanceof Deno.errors.AddrNotAvailable) {
-    return `cannot use ${target.host}: it is not an address of this machine`;
+    return `cannot use ${host}: it is not an address of this machine`;
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const denied = firstLine(error).match(/net access to "([^"]+)"/)?.[1] ?? where;
-    const hosts = new Set([target.host, target.bindHost ?? "", denied].map(allowNetValue));
-    const host = [...hosts].filter((each) => each !== "").join(",");
-    const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
+    const hosts = [host, target.bindHost ?? "", denied].map(allowNetValue).filter((h) => h);
+    const allowed = [...new Set(hosts)].join(",");
     // Quoted when it has brackets ([::1]): a shell would take those for a file-name pattern.
-    const allow = host.includes("[") ? `'--allow-net=${host}'` : `--allow-net=${host}`;
+    const allow = allowed.includes("[") ? `'--allow-net=${allowed}'` : `--allow-net=${allowed}`;
+    const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
     return `no network permission for ${denied}: run it as ` +
-      ["deno run", allow, script, ...quoted].join(" ");
+      ["deno run", allow, path, ...quoted].join(" ");
   }
   if (error instanceof Deno.errors.TimedOut) return `timed out reaching ${where}`;
   if (error instanceof Deno.errors.ConnectionReset) {
     return `the server at ${where} reset the connection`;
   }
-  // Deno has no class for a failed name lookup: it is a plain Error with getaddrinfo's words.
+  // Deno has no class for a failed name lookup: a plain Error with getaddrinfo's words.
   const message = firstLine(error);
-  if (/lookup address/.test(message)) return `cannot find host ${target.host}: ${message}`;
-  return message;
+  return /lookup address/.test(message) ? `cannot find host ${host}: ${message}` : message;
 }
 
-/**
- * One line for an error that ends one connection or one datagram, not the server; `bytes` is
- * the size of what was being sent, for a datagram refused for its size.
- */
+/** One line for an error that ends one connection or datagram of `bytes` bytes, not the server. */
 export function describePeerError(error: unknown, bytes?: number): string {
   if (error instanceof Deno.errors.ConnectionReset) return "reset the connection";
   if (error instanceof Deno.errors.BrokenPipe) return "went away before the reply was sent";
@@ -91,21 +80,9 @@ export function isPeerGone(error: unknown): boolean {
   return error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
 }
 
-/** True for the errors an operation gets when its own socket was closed under it. */
+/** True for the errors a call gets when its own socket was closed under it (Ctrl-C, a timeout). */
 export function isClosedSocket(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
-}
-
-/**
- * The error Deno would raise at the first socket call when the network is not allowed for
- * `target`, or undefined when it is. Asked up front, so a script fails early with a hint
- * instead of stopping later, or asking at a prompt in the middle of a session.
- */
-export function netPermissionFor(target: Target): Error | undefined {
-  const bare = target.host.includes(":") ? `[${target.host}]` : target.host;
-  const host = target.port === 0 ? bare : formatHostPort(target.host, target.port);
-  if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return undefined;
-  return new Deno.errors.NotCapable(`Requires net access to "${host}"`);
 }
 
 /** The `--allow-net=` value for a host with or without a port: `127.0.0.1`, `[::1]`. */
@@ -115,6 +92,5 @@ function allowNetValue(address: string): string {
 }
 
 function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0] || String(error);
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] || String(error);
 }

@@ -1,8 +1,7 @@
 /**
  * One line per event on stderr, prefixed with the script's name:
- * `[tcp/server] 127.0.0.1:51234 reset the connection`. Stdout stays for the protocol's own
- * output (a server's `listening on ...` line, a client's replies). Colour only when stderr is a
- * terminal and `NO_COLOR` is unset, with `styleText` from `node:util`, which Deno ships.
+ * `[tcp/server] 127.0.0.1:51234 reset the connection`. Stdout stays for the protocol's own output.
+ * Colour only when stderr is a terminal and `NO_COLOR` is unset (`styleText`, from `node:util`).
  *
  * @example
  * ```ts
@@ -13,7 +12,7 @@
  */
 import { styleText } from "node:util";
 
-/** Where a script reports what happens to it; `createLog` makes one. */
+/** Where a script reports what happens to it. `info` and `warn` are about one peer. */
 export interface Log {
   /** An ordinary event about one peer: it connected, it left. Silenced by `--quiet`. */
   info(message: string): void;
@@ -25,18 +24,10 @@ export interface Log {
   error(message: string): void;
 }
 
-/**
- * A log for the script `name`; `quiet` drops the per-peer lines (info and warn). `write`, if
- * given, takes each message instead of stderr (the demo's JSON trace carries them).
- */
-export function createLog(
-  name: string,
-  quiet = false,
-  write?: (message: string) => void,
-): Log {
-  const prefix = paint("dim", `[${name}]`);
-  const line = (message: string) =>
-    write ? write(message) : writeStderrLine(`${prefix} ${message}`);
+/** A log for `name`; `quiet` drops info and warn; `write`, if given, takes each line instead. */
+export function createLog(name: string, quiet = false, write?: (line: string) => void): Log {
+  const line = write ??
+    ((message: string) => writeStderrLine(`${paint("dim", `[${name}]`)} ${message}`));
   const ignore = () => {};
   return {
     info: quiet ? ignore : line,
@@ -49,18 +40,16 @@ export function createLog(
 /** `text` in a `node:util` style (`"dim"`, `"red"`, ...) when stderr shows colour. */
 export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text: string): string {
   colour ??= Deno.stderr.isTerminal() && !Deno.noColor; // asked once: it is a system call
-  return colour ? style(format, text, { validateStream: false }) : text;
+  // validateStream: false, because `paint` has decided; Deno 2.1's types lack the third argument.
+  return colour ? (styleText as StyleText)(format, text, { validateStream: false }) : text;
 }
 let colour: boolean | undefined;
-// validateStream: false, because `paint` has decided; Deno 2.1's types lack the third argument.
-const style = styleText as (format: string, text: string, options: object) => string;
-
-const encoder = new TextEncoder();
+type StyleText = (format: string, text: string, options: object) => string;
 
 /** Writes one line to stderr. A closed stderr is no reason to stop serving: it is ignored. */
 export function writeStderrLine(text: string): void {
   try {
-    Deno.stderr.writeSync(encoder.encode(text + "\n"));
+    Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
   } catch {
     // nowhere left to report
   }

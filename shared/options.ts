@@ -1,15 +1,14 @@
 /**
  * Command-line flags. Every script takes `--host`, `--port`, `--trace`, `--trace-json` and
- * `--help`; it declares the rest where it starts (`{ once: toggle("...") }`) and gets back
- * exactly those, typed. Parsed with `parseArgs` from `node:util`, which Deno ships: nothing to
- * download. The tokens it finds are checked here, so each message says what to change.
+ * `--help`, declares the rest where it starts (`{ once: toggle("...") }`) and gets back exactly
+ * those, typed. `parseArgs` from `node:util` (Deno ships it) finds the tokens; they are checked
+ * here, so that each message says what to change.
  *
  * @example
  * ```ts
  * import { parseFlags, seconds } from "./options.ts";
  * const flags = { timeout: seconds(2, "how long to wait for each reply") };
- * const values = parseFlags("client", flags, ["--timeout", ".5"]);
- * values.timeout; // 0.5
+ * parseFlags("client", flags, ["--timeout", ".5"]).timeout; // 0.5
  * ```
  * @module
  */
@@ -26,23 +25,15 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** One flag a script takes: a switch (default `false`) or a number with a rule. */
-export interface Flag<Value extends number | boolean> {
-  /** The value when the flag is not given. */
+/**
+ * A flag: its `default`, its line in `--help`, and for a number its `value` rule: its name in
+ * `--help` (`SEC`), what it must be in words, whether it is whole, and the test.
+ */
+export type Flag<Value extends number | boolean> = {
   default: Value;
-  /** One line for `--help`. */
   help: string;
-  /** For a number: how `--help` names it (`SEC`), what it must be, and the test. */
-  rule?: Rule;
-}
-
-/** What a number must be: its name in `--help`, the words for it, the test. */
-interface Rule {
-  name: string;
-  says: string;
-  allows(value: number): boolean;
-  whole?: boolean;
-}
+  value?: { name: string; says: string; whole: boolean; allows(value: number): boolean };
+};
 
 /** The flags a script declares, by name: `maxConnections` is `--max-connections`. */
 export type Flags = Record<string, Flag<number> | Flag<boolean>>;
@@ -60,42 +51,42 @@ export function toggle(help: string): Flag<boolean> {
 /** The longest a timer waits: 2^31 − 1 ms. A longer one would fire at once. */
 const MAX_SECONDS = 2_147_483;
 
-/** A number of seconds from `min` up; `help` gets the default appended. */
+/** A number of seconds from `min` up. */
 export function seconds(fallback: number, help: string, min = 0): Flag<number> {
   const says = `a number of seconds from ${min} to ${MAX_SECONDS} (like 2 or 0.5)`;
   const allows = (value: number) => value >= min && value <= MAX_SECONDS;
   return {
     default: fallback,
     help: `${help} (default ${fallback})`,
-    rule: { name: "SEC", says, allows },
+    value: { name: "SEC", says, whole: false, allows },
   };
 }
 
 /** A whole number from `min` up. */
 export function wholeNumber(fallback: number, help: string, min = 1): Flag<number> {
-  const rule = {
-    name: "N",
-    says: `a whole number of at least ${min}`,
-    allows: (n: number) => n >= min,
-    whole: true,
+  const says = `a whole number of at least ${min}`;
+  const allows = (value: number) => value >= min;
+  return {
+    default: fallback,
+    help: `${help} (default ${fallback})`,
+    value: { name: "N", says, whole: true, allows },
   };
-  return { default: fallback, help: `${help} (default ${fallback})`, rule };
 }
 
 /** A probability from 0 to 1. */
 export function probability(help: string): Flag<number> {
-  const rule = {
-    name: "P",
-    says: "a probability from 0 to 1",
-    allows: (p: number) => p >= 0 && p <= 1,
+  const allows = (value: number) => value >= 0 && value <= 1;
+  return {
+    default: 0,
+    help: `${help} (default 0)`,
+    value: { name: "P", says: "a probability from 0 to 1", whole: false, allows },
   };
-  return { default: 0, help: `${help} (default 0)`, rule };
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 /**
- * The flags in `args`, for a script of `role` that declares `flags`; a server may bind port 0
+ * The flags in `args` for a script of `role` that declares `flags`; a server may bind port 0
  * (any free port). Throws a `UsageError` naming the first bad flag or value.
  */
 export function parseFlags<F extends Flags>(
@@ -104,30 +95,22 @@ export function parseFlags<F extends Flags>(
   args: string[] = Deno.args,
 ): Values<F> {
   const lowest = role === "server" ? 0 : 1;
-  const portRule: Rule = {
-    name: "PORT",
-    says: `a whole number from ${lowest} to 65535`,
-    allows: (port) => port >= lowest && port <= 65535,
-    whole: true,
-  };
-  const all: Flags = {
-    port: { default: DEFAULT_PORT, help: "", rule: portRule },
-    trace: toggle(""),
-    traceJson: toggle(""),
-    help: toggle(""),
-    ...flags,
-  };
-  const values: Record<string, number | boolean | string> = { host: DEFAULT_HOST };
-  const byFlag = new Map<string, string>([["host", "host"]]);
+  const port = wholeNumber(DEFAULT_PORT, "", lowest);
+  port.value!.says = `a whole number from ${lowest} to 65535`;
+  port.value!.allows = (value) => value >= lowest && value <= 65535;
+
+  const all: Flags = { port, trace: toggle(""), traceJson: toggle(""), help: toggle(""), ...flags };
+  const values: Record<string, unknown> = { host: DEFAULT_HOST };
+  const names = new Map([["host", "host"]]);
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     host: { type: "string" },
+    help: { type: "boolean", short: "h" },
   };
   for (const [name, flag] of Object.entries(all)) {
     values[name] = flag.default;
-    byFlag.set(kebab(name), name);
-    options[kebab(name)] = { type: flag.rule ? "string" : "boolean" };
+    names.set(kebab(name), name);
+    options[kebab(name)] ??= { type: flag.value ? "string" : "boolean" };
   }
-  options.help.short = "h";
   const { tokens } = parseArgs({
     args,
     options,
@@ -138,44 +121,37 @@ export function parseFlags<F extends Flags>(
   for (const token of tokens) {
     if (token.kind === "positional") throw new UsageError(`unexpected argument "${token.value}"`);
     if (token.kind !== "option") continue; // "--"
-    const name = byFlag.get(token.name);
+    const [name, flag, text] = [names.get(token.name), `--${token.name}`, token.value];
     if (name === undefined) throw new UsageError(`unknown option ${token.rawName}`);
-    const flag = `--${token.name}`;
-    const text = token.value;
     if (options[token.name].type === "boolean") {
       if (text !== undefined) throw new UsageError(`${flag} takes no value`);
       values[name] = true;
     } else if (text === undefined || (!token.inlineValue && text.startsWith("-"))) {
       const hint = text === undefined ? "" : ` (write ${flag}=VALUE for one that starts with "-")`;
       throw new UsageError(`${flag} needs a value${hint}`);
-    } else {values[name] = name === "host"
-        ? parseHost(text)
-        : parseNumber(text, flag, all[name].rule!);}
+    } else if (name === "host") {
+      if (text.trim() === "") {
+        throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
+      }
+      values.host = text.replace(/^\[(.*)\]$/, "$1"); // [::1], as in a URL
+    } else {
+      const rule = all[name].value!;
+      // Digits, with a fraction where one makes sense (2, 0.5, .5); no sign, exponent or spaces.
+      const number = (rule.whole ? /^\d+$/ : /^(\d+\.?\d*|\.\d+)$/).test(text) ? Number(text) : NaN;
+      if (!rule.allows(number)) throw new UsageError(`${flag} must be ${rule.says}, not "${text}"`);
+      values[name] = number;
+    }
   }
   return values as Values<F>;
 }
 
-function parseHost(text: string): string {
-  if (text.trim() === "") throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
-  return text.replace(/^\[(.*)\]$/, "$1"); // [::1], as in a URL
-}
-
-/** `text` as the number for `flag`, or a `UsageError` saying what it must be. */
-function parseNumber(text: string, flag: string, rule: Rule): number {
-  // Digits, with a fraction where one makes sense (2, 0.5, .5); no sign, exponent or spaces.
-  const pattern = rule.whole ? /^\d+$/ : /^(\d+\.?\d*|\.\d+)$/;
-  const value = pattern.test(text) ? Number(text) : NaN;
-  if (rule.allows(value)) return value;
-  throw new UsageError(`${flag} must be ${rule.says}, not "${text}"`);
-}
-
-/** The `--help` text: `summary`, how to run `script`, and every flag it takes. */
+/** The `--help` text of `script`; `allowNet` is what another host needs in `--allow-net=`. */
 export function usage(
   script: { path: string; role: "server" | "client"; summary: string; flags: Flags },
   allowNet: string,
 ): string {
   const server = script.role === "server";
-  const rows: [string, string][] = [
+  const rows = [
     [
       "--host ADDRESS",
       `${server ? "address to bind" : "server address"} (default ${DEFAULT_HOST}; ::1 for IPv6)`,
@@ -184,9 +160,10 @@ export function usage(
       "--port PORT",
       `${server ? "port to bind, 0 for any free port" : "server port"} (default ${DEFAULT_PORT})`,
     ],
-    ...Object.entries(script.flags).map((
-      [name, { rule, help }],
-    ): [string, string] => [`--${kebab(name)}${rule ? ` ${rule.name}` : ""}`, help]),
+    ...Object.entries(script.flags).map(([name, flag]) => [
+      `--${kebab(name)}${flag.value ? ` ${flag.value.name}` : ""}`,
+      flag.help,
+    ]),
     ["--trace", "print every socket call on stderr, named as in the tutorial"],
     ["--trace-json", "the same as JSON lines (what deno task demo draws)"],
     ["-h, --help", "show this help"],

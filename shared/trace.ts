@@ -1,25 +1,21 @@
 /**
- * Teaching mode: with `--trace`, every socket call prints one line on stderr, named after the
- * Python call the blog post uses, with the bytes involved and the Deno call we make:
+ * Teaching mode. Each socket call is one `TraceEvent`, named after the Python call the post uses;
+ * `--trace` prints it as a line on stderr, `--trace-json` as a JSON object, which `deno task demo`
+ * reads from both programs to draw them side by side:
  *
  * ```text
- * [udp/server] socket+bind 127.0.0.1:5005                      (Deno.listenDatagram)
- * [udp/server] recvfrom    127.0.0.1:51234 -> 5 B "hello"      (receive)
- * [udp/server] sendto      127.0.0.1:51234 <- 5 B "HELLO"      (send)
+ * [udp/server] socket+bind 127.0.0.1:5005  (Deno.listenDatagram)
+ * [udp/server] recvfrom    127.0.0.1:51234 -> 5 B "hello"  (receive)
+ * [udp/server] sendto      127.0.0.1:51234 <- 5 B "HELLO"  (send)
  * ```
  *
- * Each call is one `TraceEvent`; `--trace` prints it as such a line, `--trace-json` as one JSON
- * object per line, which `deno task demo` reads from both programs to draw them side by side.
- * Scripts wrap each socket in `traced(...)`, which returns the socket itself when tracing is off,
- * so the hot paths pay nothing. Previews escape bytes that are not text (`\xff`) and are cut so
- * that no line is wider than `TRACE_WIDTH` columns.
+ * `traced(sock)` is the socket itself when tracing is off, so the hot paths pay nothing.
  *
  * @example
  * ```ts
  * import { startTracing, traced } from "./trace.ts";
  * startTracing("udp/server", "text");
- * const sock = traced(Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" }));
- * sock.close();
+ * traced(Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" })).close();
  * ```
  * @module
  */
@@ -29,59 +25,43 @@ import { paint, writeStderrLine } from "./log.ts";
 /** The widest a trace line gets, in terminal columns (Korean characters count two). */
 export const TRACE_WIDTH = 100;
 
-/** One call of a script, as both the one-line trace and the demo's diagram show it. */
-export interface TraceEvent {
-  /** The Python name of the call (`recvfrom`, `accept`, ...), or `input`, `print`, `log`. */
+/**
+ * One call: its Python name (`recvfrom`, `accept`, ...; or `input`, `print`, and `log` for a log
+ * line, in `note`), the Deno call, the socket's own address and the other side's, a TCP
+ * connection's number in this process (`#1`), the bytes that went `in` or `out` and, on a TCP
+ * connection, where they start in its stream (to order the two sides by cause), and a `note`.
+ */
+export type TraceEvent = {
   call: string;
-  /** The Deno call that made it (`receive`, `Deno.listen`). */
   deno?: string;
-  /** The socket's own address, `127.0.0.1:5005`. */
   local?: string;
-  /** The other side's address. */
   peer?: string;
-  /** A TCP connection's number in this process, `#1`. */
   conn?: string;
-  /** Which way `bytes` went, seen from this script. */
   direction?: "in" | "out";
-  /** The bytes that came in or went out (a read's, a datagram's, a line's). */
   bytes?: Uint8Array;
-  /** Where in the connection's stream, in its direction, `bytes` start: for ordering by cause. */
   offset?: number;
-  /** What else to say: `(the peer closed its side)`, `no reply within 2 s`. */
   note?: string;
-}
+};
 
 let format: "off" | "text" | "json" = "off";
 let script = "";
 
 /** Turns tracing on for `name` (`udp/server`), as lines of text or of JSON. */
 export function startTracing(name: string, as: "text" | "json"): void {
-  format = as;
-  script = name;
+  [format, script] = [as, name];
 }
 
-/** True while `--trace` or `--trace-json` is on. */
-export function isTracing(): boolean {
-  return format !== "off";
-}
-
-/** Reports one event in the format chosen; does nothing when tracing is off. */
-export function trace(event: TraceEvent): void {
-  if (format === "json") writeStderrLine(toJson(event));
-  else if (format === "text") writeStderrLine(toLine(event));
-}
-
-/**
- * `event` as one JSON object: its fields, with `bytes` as `size` and base64 `data`, plus `script`
- * and `time` (milliseconds since the epoch, fractions included).
- */
-export function toJson({ bytes, ...event }: TraceEvent): string {
+/** Reports `event` as tracing is set: a line, a JSON object (`bytes` as base64 `data`), nothing. */
+export function trace({ bytes, ...event }: TraceEvent): void {
+  if (format === "text") return writeStderrLine(toLine({ bytes, ...event }));
+  if (format === "off") return;
+  const data = bytes && { size: bytes.length, data: btoa(Array.from(bytes, byteChar).join("")) };
   const time = performance.timeOrigin + performance.now();
-  const data = bytes && { size: bytes.length, data: base64(bytes) };
-  return JSON.stringify({ time, script, ...event, ...data });
+  writeStderrLine(JSON.stringify({ time, script, ...event, ...data }));
 }
+const byteChar = (byte: number) => String.fromCharCode(byte);
 
-/** `event` as one `--trace` line: `[script] call  where arrow size "preview"  (deno call)`. */
+/** `event` as a `--trace` line: `[script] call  where arrow size "preview"  (deno call)`. */
 export function toLine(event: TraceEvent, name = script): string {
   const { call, conn, peer, local, direction, bytes, note, deno } = event;
   const where = conn ? (peer && !direction ? `${conn} ${peer}` : conn) : (peer ?? local);
@@ -91,18 +71,11 @@ export function toLine(event: TraceEvent, name = script): string {
   if (note) head += ` ${note}`;
   const suffix = deno ? `  (${deno})` : "";
   const room = TRACE_WIDTH - displayWidth(head) - displayWidth(suffix) - 1;
-  const body = bytes?.length ? ` ${preview(bytes, room)}` : "";
-  return paint(
-    direction === "in" ? "cyan" : direction === "out" ? "green" : "dim",
-    head + body + suffix,
-  );
+  const text = head + (bytes?.length ? ` ${preview(bytes, room)}` : "") + suffix;
+  return paint(direction === "in" ? "cyan" : direction === "out" ? "green" : "dim", text);
 }
 
-/**
- * The socket itself when tracing is off. With tracing on, a stand-in with the same interface that
- * makes each call and reports it. Wrap a socket right after opening it: that reports its
- * `socket+bind`, `bind+listen` or `connect`.
- */
+/** The socket itself when tracing is off, else a stand-in that makes each call and reports it. */
 export function traced<Socket extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(
   sock: Socket,
 ): Socket {
@@ -128,21 +101,18 @@ function traceDatagrams(sock: Deno.DatagramConn): Deno.DatagramConn {
   trace({ call: "socket+bind", local, deno: "Deno.listenDatagram" });
   return standIn(sock, {
     async receive(buffer?: Uint8Array) {
-      const [bytes, address] = await sock.receive(buffer);
-      const peer = formatAddress(address);
+      const [bytes, from] = await sock.receive(buffer);
+      const peer = formatAddress(from);
       trace({ call: "recvfrom", local, peer, direction: "in", bytes, deno: "receive" });
-      return [bytes, address];
+      return [bytes, from];
     },
-    async send(bytes: Uint8Array, address: Deno.Addr) {
-      const sent = await sock.send(bytes, address);
-      const peer = formatAddress(address);
+    async send(bytes: Uint8Array, to: Deno.Addr) {
+      const sent = await sock.send(bytes, to);
+      const peer = formatAddress(to);
       trace({ call: "sendto", local, peer, direction: "out", bytes, deno: "send" });
       return sent;
     },
-    close() {
-      trace({ call: "close", local, deno: "close" });
-      sock.close();
-    },
+    close: () => (trace({ call: "close", local, deno: "close" }), sock.close()),
   });
 }
 
@@ -150,13 +120,8 @@ function traceListener(listener: Deno.TcpListener): Deno.TcpListener {
   const local = formatAddress(listener.addr);
   trace({ call: "bind+listen", local, deno: "Deno.listen" });
   return standIn(listener, {
-    async accept() {
-      return traceConnection(await listener.accept(), "accept");
-    },
-    close() {
-      trace({ call: "close", local, deno: "close" });
-      listener.close();
-    },
+    accept: async () => traceConnection(await listener.accept(), "accept"),
+    close: () => (trace({ call: "close", local, deno: "close" }), listener.close()),
   });
 }
 
@@ -165,43 +130,25 @@ let connections = 0;
 function traceConnection(con: Deno.TcpConn, opened: "connect" | "accept"): Deno.TcpConn {
   const ends = { conn: `#${++connections}`, local: formatAddress(con.localAddr) };
   const peer = formatAddress(con.remoteAddr);
-  trace({
-    call: opened,
-    ...ends,
-    peer,
-    deno: opened === "connect" ? "Deno.connect" : "listener.accept",
-  });
-  let received = 0;
-  let sent = 0;
+  const deno = opened === "connect" ? "Deno.connect" : "listener.accept";
+  trace({ call: opened, ...ends, peer, deno });
+  const offsets = { in: 0, out: 0 };
+  const report = (call: string, direction: "in" | "out", bytes: Uint8Array, note?: string) => {
+    const offset = offsets[direction];
+    offsets[direction] += bytes.length;
+    const deno = call === "recv" ? "read" : "write";
+    trace({ call, ...ends, direction, bytes, offset, note, deno });
+  };
   return standIn(con, {
     async read(buffer: Uint8Array) {
       const count = await con.read(buffer);
-      const bytes = buffer.subarray(0, count ?? 0);
-      const note = count === null ? "(the peer closed its side)" : undefined;
-      trace({
-        call: "recv",
-        ...ends,
-        direction: "in",
-        bytes,
-        offset: received,
-        note,
-        deno: "read",
-      });
-      received += count ?? 0;
+      if (count === null) report("recv", "in", buffer.subarray(0, 0), "(the peer closed its side)");
+      else report("recv", "in", buffer.subarray(0, count));
       return count;
     },
     async write(bytes: Uint8Array) {
       const count = await con.write(bytes);
-      const written = bytes.subarray(0, count);
-      trace({
-        call: "send",
-        ...ends,
-        direction: "out",
-        bytes: written,
-        offset: sent,
-        deno: "write",
-      });
-      sent += count;
+      report("send", "out", bytes.subarray(0, count));
       return count;
     },
     closeWrite() {
@@ -209,72 +156,46 @@ function traceConnection(con: Deno.TcpConn, opened: "connect" | "accept"): Deno.
       trace({ call: "shutdown", ...ends, note, deno: "closeWrite" });
       return con.closeWrite();
     },
-    close() {
-      trace({ call: "close", ...ends, deno: "close" });
-      con.close();
-    },
+    close: () => (trace({ call: "close", ...ends, deno: "close" }), con.close()),
   });
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return btoa(binary);
 }
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * The bytes as a quoted string of at most `room` columns: text as is, with `"`, `\`, `\n` and
- * other controls escaped, each byte that starts no character (not UTF-8, or a character cut off
- * by the read) as `\xff`, and `…` where it is cut.
+ * `bytes` as a quoted string of at most `room` columns: text as is, with `"`, `\`, `\n` and other
+ * controls escaped, each byte that starts no character (not UTF-8, or a character cut off by the
+ * read) as `\xff`, and `…` (two columns) where it is cut.
  */
 export function preview(bytes: Uint8Array, room: number): string {
-  let text = "";
-  let width = 2; // the quotes
+  let [text, width] = ["", 2]; // 2: the quotes
   for (let i = 0; i < bytes.length;) {
-    const [piece, size] = pieceAt(bytes, i);
-    const pieceWidth = displayWidth(piece);
-    const limit = i + size < bytes.length ? room - 2 : room; // "…" takes two columns
-    if (width + pieceWidth > limit) return `"${text}…"`;
-    text += piece;
-    width += pieceWidth;
-    i += size;
+    const lead = bytes[i];
+    let size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    let piece: string;
+    try {
+      piece = strict.decode(bytes.subarray(i, i + size));
+      if ([...piece].length !== 1) throw piece;
+      const code = piece.codePointAt(0)!;
+      if (piece === '"' || piece === "\\") piece = `\\${piece}`;
+      else if (code < 0x20 || code === 0x7f) piece = ESCAPES[code] ?? hex(code);
+    } catch {
+      [piece, size] = [hex(lead), 1]; // not a character: shown byte by byte
+    }
+    const limit = i + size < bytes.length ? room - 2 : room;
+    if (width + displayWidth(piece) > limit) return `"${text}…"`;
+    [text, width, i] = [text + piece, width + displayWidth(piece), i + size];
   }
   return `"${text}"`;
 }
 
-/** The character at `i` as a preview shows it, and its length in bytes. */
-function pieceAt(bytes: Uint8Array, i: number): [string, number] {
-  const lead = bytes[i];
-  const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  try {
-    const character = strict.decode(bytes.subarray(i, i + size));
-    if ([...character].length === 1) return [escape(character), size];
-  } catch {
-    // not a character: shown byte by byte
-  }
-  return [hex(lead), 1];
-}
-
-/** One character as it appears in a preview. */
-function escape(character: string): string {
-  if (character === '"' || character === "\\") return `\\${character}`;
-  const code = character.codePointAt(0)!;
-  if (code >= 0x20 && code !== 0x7f) return character;
-  return ({ 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r" } as Record<number, string>)[code] ?? hex(code);
-}
-
-function hex(byte: number): string {
-  return `\\x${byte.toString(16).padStart(2, "0")}`;
-}
+const ESCAPES: Record<number, string> = { 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r" };
+const hex = (byte: number) => `\\x${byte.toString(16).padStart(2, "0")}`;
 
 /**
- * Columns a string takes in a terminal, counting two for every character from U+1100 (Hangul
- * Jamo) up: that covers Hangul, CJK and emoji (and `…`, as a Korean terminal draws it), and
- * overcounts only rare scripts, which can make a preview shorter but never a line too wide.
+ * Columns `text` takes in a terminal, two for every character from U+1100 (Hangul Jamo) up:
+ * Hangul, CJK, emoji (and `…`, as a Korean terminal draws it). It overcounts rare scripts, which
+ * can make a preview shorter, never a line too wide.
  */
 export function displayWidth(text: string): number {
   let width = 0;
