@@ -25,13 +25,12 @@ const RETURN = 0x0d;
  */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
-  const stopped = new Promise<null>((done) => stop?.addEventListener("abort", () => done(null)));
   const buffer = new Uint8Array(64 * 1024);
   let partial: Uint8Array[] = []; // the pieces of a line whose "\n" has not come yet
   while (!stop?.aborted) {
     // Ctrl-D in mid-line ends a read without "\n": no prompt then.
     if (interactive && partial.length === 0) await writeStdout(new TextEncoder().encode(prompt));
-    const count = await Promise.race([readStdin(buffer), stopped]);
+    const count = await readStdin(buffer, stop);
     if (count === null) break;
     const data = buffer.subarray(0, count);
     let start = 0;
@@ -56,10 +55,12 @@ function typed(line: Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** `Deno.stdin.read`, with a failure named as the standard input's. */
-export async function readStdin(buffer: Uint8Array): Promise<number | null> {
+/** `Deno.stdin.read`, with a failure named as the standard input's; null when `stop` aborts. */
+export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise<number | null> {
+  if (stop?.aborted) return null;
+  const stopped = new Promise<null>((done) => stop?.addEventListener("abort", () => done(null)));
   try {
-    return await Deno.stdin.read(buffer);
+    return await Promise.race([Deno.stdin.read(buffer), stopped]);
   } catch (error) {
     throw new Error(`cannot read standard input: ${(error as Error).message}`, { cause: error });
   }

@@ -19,14 +19,7 @@ import { formatHostPort } from "../shared/address.ts";
 import { isClosedSocket, isPeerGone } from "../shared/errors.ts";
 import { seconds, toggle } from "../shared/options.ts";
 import { start } from "../shared/start.ts";
-import {
-  countLines,
-  input,
-  lineEndingFilter,
-  output,
-  readStdin,
-  withNewline,
-} from "../shared/stdio.ts";
+import * as stdio from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, timeout, lineByLine, log, signal } = start({
@@ -37,142 +30,127 @@ const { host, port, timeout, lineByLine, log, signal } = start({
   flags: {
     timeout: seconds(
       0,
-      "give up when the server is silent for SEC while replies are owed (0: wait)",
+      "give up when the server is silent that long while owing a reply (0: wait)",
     ),
     lineByLine: toggle("piped input too: send a line, wait for its reply, then the next"),
   },
 });
-const server = formatHostPort(host, port);
 
 // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 // sock.connect(('127.0.0.1', 5005))  — one call in Deno; it fails if no server listens there
 const sock = traced(await Deno.connect({ hostname: host, port, transport: "tcp" }));
 sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 
-let linesSent = 0;
-let repliesIn = 0;
-let inputDone = false;
+let [linesSent, repliesIn, inputDone, timedOut, open] = [0, 0, false, false, true];
 let silence: ReturnType<typeof setTimeout> | undefined; // --timeout: closes the socket
-let timedOut = false;
-let open = true;
-// data = sock.recv(1024); print(data.decode())  — beside the sending below, not after it: replies
-// are printed as they come, a line of any length never waits for its own reply to be read, and a
-// server that hangs up is noticed at once, even while we wait at the prompt.
+let replyIn = () => {}; // wakes the line-by-line loop below
+const serverGone = new AbortController(); // it closed or reset the connection before the end
+let reset: unknown;
+let unsent = false; // input was read that the server went away before it could be sent
+// data = sock.recv(1024); print(data.decode())  — runs beside the sending below, not after each
+// line: replies are printed as they come, so a line of any length never waits on its own reply,
+// and a server that hangs up is noticed at once, even while we wait at the prompt.
 const receiving = receiveReplies();
-const stop = AbortSignal.any([signal, receiving.ended]);
+const stop = AbortSignal.any([signal, serverGone.signal]);
+signal.addEventListener("abort", closeSocket); // sock.close() on Ctrl-C: a waiting read ends
 
 try {
   if (Deno.stdin.isTerminal() || lineByLine) {
     // while True:
     //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
-    for await (const msg of input("->", stop)) {
+    for await (const msg of stdio.input("->", stop)) {
       //   sock.send(msg.encode())  — with "\n" after it: where the line ends
-      await send(withNewline(msg));
-      //   (the reply is printed by receiveReplies; the next line waits until it is in)
-      while (repliesIn < linesSent && !stop.aborted) await receiving.nextRead();
+      await send(stdio.withNewline(msg));
+      //   (receiveReplies prints the reply; the next line waits until it is in)
+      while (repliesIn < linesSent && !stop.aborted) await new Promise<void>((r) => replyIn = r);
     }
   } else {
     // Beyond the post: piped lines stream out as fast as the server takes them, no round trip
-    // per line. "\r\n" goes out as "\n", as typed lines do.
-    const endings = lineEndingFilter();
-    const buffer = new Uint8Array(64 * 1024);
-    let count;
-    // (The end of the input is looked for before stopping, so "not sent" below is exact.)
-    while ((count = await readStdin(buffer)) !== null && !stop.aborted) {
-      await send(endings.push(buffer.subarray(0, count)));
+    // per line ("\r\n" goes out as "\n", as typed lines do).
+    const [endings, buffer] = [stdio.lineEndingFilter(), new Uint8Array(64 * 1024)];
+    for (let count; (count = await stdio.readStdin(buffer, stop)) !== null;) {
+      if (stop.aborted) unsent = true; // read, but too late to send
+      else await send(endings.push(buffer.subarray(0, count)));
     }
-    if (!endings.atLineStart) await send(withNewline()); // the last line, too
-    inputDone = count === null;
+    if (!endings.atLineStart && !stop.aborted) await send(stdio.withNewline()); // the last line
   }
-  inputDone ||= !stop.aborted;
+  inputDone = !stop.aborted;
   // shutdown(SHUT_WR): no more lines. The server sees the end once it has read them all.
   if (inputDone) await sock.closeWrite();
-  if (repliesIn < linesSent) await receiving.done;
+  if (repliesIn < linesSent) await receiving;
 } catch (error) {
-  // A write failed: the server went away while we sent (or --timeout closed the socket). The
-  // reader sees why; that is what is reported below.
-  if (!(isClosedSocket(error) || isPeerGone(error))) throw error;
-  await receiving.done;
+  // A write failed: the server went away (or --timeout closed the socket); the reader says how.
+  if (!isClosedSocket(error) && !isPeerGone(error)) throw error;
 }
 
 // sock.close()
-clearTimeout(silence);
 closeSocket();
-await receiving.done; // a failure to print the replies ends the script here
-const answered = linesSent === 0
-  ? "before a line was sent"
-  : `${repliesIn} of ${linesSent} line(s) answered`;
-if (signal.aborted) {
-  if (repliesIn < linesSent) log.error(`interrupted: ${answered}`);
-  Deno.exit(signal.reason);
-}
-const unsent = inputDone || Deno.stdin.isTerminal() ? "" : "; the rest of the input was not sent";
-if (timedOut) log.error(`no reply from ${server} within ${timeout} s (${answered})`);
-else if (receiving.failure) {
-  const hint = lineByLine ? "" : "; a server that decodes each read on its own, like the " +
-    "post's, may need --line-by-line";
-  log.error(`the server at ${server} reset the connection (${answered}${unsent})${hint}`);
-} else if (receiving.ended.aborted) {
-  log.error(`the server at ${server} closed the connection (${answered}${unsent})`);
-}
-Deno.exit(timedOut || receiving.ended.aborted ? 1 : 0);
+await receiving; // a failure to print the replies ends the script here
+Deno.exit(report());
 
 /** sock.send for all of `bytes`: like send(), Deno's write may take only part of them. */
 async function send(bytes: Uint8Array): Promise<void> {
-  if (repliesIn >= linesSent) startSilence();
-  linesSent += countLines(bytes);
+  const owed = repliesIn < linesSent;
+  linesSent += stdio.countLines(bytes);
+  if (!owed) restartSilence(); // the clock starts with the first line owed a reply
   for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
 }
 
-/** --timeout: while replies are owed, a silence this long closes the socket, ending the read. */
-function startSilence(): void {
+/** Reads and prints replies until every line is answered after the input's end. */
+async function receiveReplies(): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  try {
+    while (!(inputDone && repliesIn >= linesSent)) {
+      // data = sock.recv(1024)  — null once the server closed its side
+      const count = await sock.read(buffer);
+      if (count === null) break;
+      repliesIn += stdio.countLines(buffer.subarray(0, count)); // a reply is in at its "\n"
+      restartSilence();
+      // print(data.decode())  — the bytes as they come, "\n" included
+      await stdio.output(buffer.subarray(0, count));
+      replyIn();
+    }
+  } catch (error) {
+    if (isPeerGone(error)) reset = error;
+    else if (!isClosedSocket(error)) throw (closeSocket(), error); // stdout failed: stop sending
+  }
+  if (!(inputDone && repliesIn >= linesSent)) serverGone.abort();
+  replyIn();
+}
+
+/** --timeout: while a reply is owed, this much silence from the server closes the socket. */
+function restartSilence(): void {
   clearTimeout(silence);
-  if (timeout > 0) silence = setTimeout(() => (timedOut = true, closeSocket()), timeout * 1000);
+  if (timeout > 0 && repliesIn < linesSent) {
+    silence = setTimeout(() => (timedOut = true, closeSocket()), timeout * 1000);
+  }
 }
 
 function closeSocket(): void {
+  clearTimeout(silence);
   if (open) sock.close();
   open = false;
 }
 
-/**
- * Reads and prints replies until the input is done and every line is answered, or the server
- * ends the connection (`ended` aborts then; a reset is kept as `failure`).
- */
-function receiveReplies() {
-  const ended = new AbortController();
-  let wake = () => {};
-  const state = {
-    ended: ended.signal,
-    failure: undefined as unknown,
-    nextRead: () => new Promise<void>((resolve) => wake = resolve),
-    done: Promise.resolve(),
-  };
-  state.done = (async () => {
-    const buffer = new Uint8Array(64 * 1024);
-    try {
-      while (!(inputDone && repliesIn >= linesSent)) {
-        // data = sock.recv(1024)  — null once the server closed its side
-        const count = await sock.read(buffer);
-        if (count === null) break;
-        const data = buffer.subarray(0, count);
-        repliesIn += countLines(data); // a reply is in once its "\n" is
-        if (repliesIn < linesSent) startSilence();
-        else clearTimeout(silence);
-        // print(data.decode())  — the bytes as they come, "\n" included
-        await output(data);
-        wake();
-      }
-    } catch (error) {
-      if (isPeerGone(error)) state.failure = error; // a reset
-      else if (!isClosedSocket(error)) { // stdout failed: stop sending too, then say why
-        ended.abort();
-        closeSocket();
-        throw error;
-      }
-    }
-    if (!(inputDone && repliesIn >= linesSent)) ended.abort();
-    wake();
-  })();
-  return state;
+/** The one line for a run that did not end well, and the exit status. */
+function report(): number {
+  const server = formatHostPort(host, port);
+  const answered = linesSent
+    ? `${repliesIn} of ${linesSent} line(s) answered`
+    : "before a line was sent";
+  const rest = unsent ? "; the rest of the input was not sent" : "";
+  if (signal.aborted) {
+    if (repliesIn < linesSent) log.error(`interrupted: ${answered}`);
+    return signal.reason;
+  }
+  if (timedOut) log.error(`no reply from ${server} within ${timeout} s (${answered})`);
+  else if (reset) {
+    const hint = lineByLine
+      ? ""
+      : "; a server that decodes each read on its own, like the post's, may need --line-by-line";
+    log.error(`the server at ${server} reset the connection (${answered}${rest})${hint}`);
+  } else if (serverGone.signal.aborted) {
+    log.error(`the server at ${server} closed the connection (${answered}${rest})`);
+  } else return 0;
+  return 1;
 }

@@ -134,14 +134,18 @@ Deno.test("tcp/server and tcp/client --trace show connect, accept, send, recv an
     const client = await runScript("tcp/client.ts", args, "hello\n안녕\n");
     assert.equal(decode(client.stdout), "HELLO\n안녕\n");
     const clientLines = traceLines(client.stderr, "tcp/client");
+    // Piped lines stream out together, each ended by "\n", then the client half-closes; the
+    // replies are read meanwhile, in one read or more: TCP has no message boundaries.
+    const connect = /connect +#1 127\.0\.0\.1:\d+ +\(Deno\.connect\)$/;
+    const send = /send +#1 <- 13 B "hello\\n안녕\\n" +\(write\)$/;
+    const close = /close +#1 +\(close\)$/;
     assertInOrder(clientLines, [
-      /connect +#1 127\.0\.0\.1:\d+ +\(Deno\.connect\)$/,
-      // Piped lines stream out together, each ended by "\n", then the client half-closes.
-      /send +#1 <- 13 B "hello\\n안녕\\n" +\(write\)$/,
+      connect,
+      send,
       /shutdown +#1 \(SHUT_WR: nothing more to send\) +\(closeWrite\)$/,
-      /recv +#1 -> \d+ B "HELLO\\n/, // in one read or more: TCP has no message boundaries
-      /close +#1 +\(close\)$/,
+      close,
     ]);
+    assertInOrder(clientLines, [connect, send, /recv +#1 -> \d+ B "HELLO\\n/, close]);
     await server.waitForLog(/close +#1 +\(close\)$/);
     const serverLines = traceLines(server.stderr(), "tcp/server");
     assertInOrder(serverLines, [

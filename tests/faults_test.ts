@@ -1,0 +1,249 @@
+/**
+ * The clients under the faults of issue #16, each with real processes and real sockets: a line
+ * longer than both send queues, standard input that cannot be read, standard output that cannot
+ * be written, Ctrl-C and SIGTERM while a reply is owed, a server that stops while the client waits
+ * at its prompt, and piped lines to a UDP port where no server runs.
+ */
+import assert from "node:assert/strict";
+import {
+  decode,
+  denoRun,
+  encode,
+  ROOT,
+  runScript,
+  startServer,
+  waitUntil,
+  withinOrFail,
+} from "./helpers.ts";
+
+const LIMIT_MS = 20_000;
+
+/** Runs `deno run --allow-net=127.0.0.1 SCRIPT ARGS` through sh, with `redirects` after it. */
+async function runWithRedirects(script: string, args: string[], redirects: string) {
+  const command = [Deno.execPath(), ...denoRun(script, args, ["--allow-net=127.0.0.1"])]
+    .map((word) => `'${word}'`).join(" ");
+  const child = new Deno.Command("sh", {
+    args: ["-c", `${command} ${redirects}`],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  const { code, stderr } = await withinOrFail(child.output(), LIMIT_MS, `${script} hung`);
+  return { code, stderr: decode(stderr) };
+}
+
+for (const mode of [[], ["--line-by-line"]]) {
+  Deno.test(`tcp/client ${mode.join(" ")} sends a 12 MB line while it reads its reply`, async () => {
+    const server = await startServer("tcp/server.ts");
+    try {
+      const line = "a".repeat(12_000_000);
+      const args = ["--port", `${server.port}`, "--timeout", "10", ...mode];
+      const result = await runScript("tcp/client.ts", args, line + "\n", { limitMs: LIMIT_MS });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.length, 12_000_001);
+      assert.ok(result.stdout.every((byte, i) => byte === (i < 12_000_000 ? 0x41 : 0x0a)));
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+for (
+  const [client, extra] of [["tcp/client.ts", []], ["tcp/client.ts", ["--line-by-line"]], [
+    "udp/client.ts",
+    [],
+  ]] as const
+) {
+  const name = `${client} ${extra.join(" ")}`.trim();
+  Deno.test(`${name} names standard input when it cannot be read, exit 1`, async () => {
+    const server = await startServer(client.replace("client", "server"));
+    try {
+      const result = await runWithRedirects(client, ["--port", `${server.port}`, ...extra], "< /");
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /^\[(tcp|udp)\/client\] error: cannot read standard input: Is a directory \(os error 21\)\n$/,
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  Deno.test(`${name} names standard output when it cannot be written, exit 1`, async () => {
+    const server = await startServer(client.replace("client", "server"));
+    try {
+      const args = ["--port", `${server.port}`, ...extra];
+      const result = await runWithRedirects(client, args, "> /dev/full < /etc/passwd");
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /\] error: cannot write standard output: No space left on device \(os error 28\)\n$/,
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+/** A TCP server of the test's own that reads and never answers; resolves `heard` at the first read. */
+function silentTcpServer() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const heard = Promise.withResolvers<void>();
+  const served = listener.accept().then(async (conn) => {
+    const buffer = new Uint8Array(1024);
+    try {
+      while (await conn.read(buffer) !== null) heard.resolve();
+    } catch {
+      // the client went away
+    } finally {
+      conn.close();
+    }
+  });
+  return {
+    port: listener.addr.port,
+    heard: heard.promise,
+    close: async () => (listener.close(), await served.catch(() => {})),
+  };
+}
+
+for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.test(`both clients exit ${status} on ${signal} while a reply is owed, saying so`, async () => {
+    for (const kind of ["tcp", "udp"]) {
+      const tcp = kind === "tcp" ? silentTcpServer() : undefined;
+      const udp = kind === "udp"
+        ? Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" })
+        : undefined;
+      const port = tcp?.port ?? (udp!.addr as Deno.NetAddr).port;
+      const child = new Deno.Command(Deno.execPath(), {
+        args: denoRun(`${kind}/client.ts`, ["--port", `${port}`, "--timeout", "60"]),
+        cwd: ROOT,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      try {
+        await writer.write(encode("hello\n")); // stdin stays open: the client still reads it
+        await withinOrFail<unknown>(tcp?.heard ?? udp!.receive(), LIMIT_MS, "the line never came");
+        child.kill(signal);
+        const { code, stderr } = await withinOrFail(child.output(), LIMIT_MS, "no exit");
+        assert.equal(code, status, kind);
+        assert.match(decode(stderr), /\] error: interrupted: 0 of 1 line\(s\) answered\n$/, kind);
+      } finally {
+        await writer.close().catch(() => {});
+        await tcp?.close();
+        udp?.close();
+      }
+    }
+  });
+}
+
+Deno.test("tcp/client at a terminal sees the server stop while it waits at the prompt", async () => {
+  const server = await startServer("tcp/server.ts", ["--grace", "10"]);
+  // Type one line, see its reply and the next prompt, stop the server, read until the client ends.
+  const driver = `
+import os, pty, sys, time, signal
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+def read_until(marker, limit=20):
+    global out
+    end = time.time() + limit
+    while marker not in out and time.time() < end:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+read_until(b"->")
+os.write(fd, b"hello\\n")
+read_until(b"HELLO\\r\\n->")
+sys.stdout.buffer.write(b"READY\\n"); sys.stdout.flush()
+sys.stdin.readline()  # the test has stopped the server
+read_until(b"<never>", 10)
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out + b"\\nEXIT %d\\n" % os.waitstatus_to_exitcode(status))
+`;
+  const args = [
+    "-c",
+    driver,
+    Deno.execPath(),
+    ...denoRun("tcp/client.ts", ["--port", `${server.port}`]),
+  ];
+  const python = new Deno.Command("python3", {
+    args,
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const lines = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let seen = "";
+    await waitUntil(
+      async () => (seen += (await lines.read()).value ?? "").includes("READY"),
+      "the prompt after HELLO",
+      { timeoutMs: LIMIT_MS },
+    );
+    const stopped = Date.now();
+    server.child.kill("SIGINT");
+    const writer = python.stdin.getWriter();
+    await writer.write(encode("\n"));
+    await writer.close();
+    const status = await withinOrFail(server.exited(), 5_000, "the server waited out its --grace");
+    assert.equal(status.code, 0);
+    assert.ok(Date.now() - stopped < 5_000);
+    for (let part; !(part = await lines.read()).done;) seen += part.value;
+    const screen = seen.replaceAll("\r\n", "\n");
+    assert.match(
+      screen,
+      /error: the server at 127\.0\.0\.1:\d+ closed the connection \(1 of 1 line\(s\) answered\)\n/,
+    );
+    assert.match(screen, /EXIT 1\n$/);
+  } finally {
+    lines.cancel().catch(() => {});
+    await python.status;
+    await server.stop();
+  }
+});
+
+Deno.test("udp/client with piped lines and no server stops after --give-up lines in a row", async () => {
+  const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const port = (silent.addr as Deno.NetAddr).port;
+  try {
+    for (const [giveUp, args] of [[5, []], [2, ["--give-up", "2"]]] as const) {
+      const started = Date.now();
+      const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join("");
+      const flags = ["--port", `${port}`, "--timeout", "0.3", ...args];
+      const result = await runScript("udp/client.ts", flags, lines);
+      const took = Date.now() - started;
+      assert.equal(result.code, 1);
+      const stderr = result.stderr.trimEnd().split("\n");
+      assert.equal(stderr.length, giveUp + 1, result.stderr); // one warning per line, then why it stopped
+      assert.equal(
+        stderr.at(-1),
+        `[udp/client] error: ${giveUp} lines in a row got no reply from 127.0.0.1:${port} within ` +
+          `0.3 s; stopped (--give-up ${giveUp}): is a UDP server running there?`,
+      );
+      assert.ok(took < 40 * 300, `took ${took} ms: a timeout per line`);
+    }
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("tcp/client takes --timeout 0 (wait, its default) and .5", async () => {
+  const server = await startServer("tcp/server.ts");
+  try {
+    for (const timeout of ["0", ".5"]) {
+      const args = ["--port", `${server.port}`, "--timeout", timeout];
+      const result = await runScript("tcp/client.ts", args, "ok\n");
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(decode(result.stdout), "OK\n");
+    }
+  } finally {
+    await server.stop();
+  }
+});
