@@ -8,6 +8,7 @@ import {
   ROOT,
   runScript,
   startServer,
+  test,
   withinOrFail,
   writeAll,
 } from "./helpers.ts";
@@ -24,19 +25,19 @@ function assertOneLine(stderr: string, pattern: RegExp) {
 }
 
 for (const script of SCRIPTS) {
-  Deno.test(`${script} --help lists --host and --port and exits 0`, async () => {
+  test(`${script} --help lists --host and --port and exits 0`, async () => {
     const result = await runScript(script, ["--help"]);
     assert.equal(result.code, 0);
     assert.match(decode(result.stdout), /--host ADDRESS[\s\S]*--port PORT[\s\S]*--help/);
   });
 
-  Deno.test(`${script} rejects an unknown flag in one line, exit 2`, async () => {
+  test(`${script} rejects an unknown flag in one line, exit 2`, async () => {
     const result = await runScript(script, ["--bogus"]);
     assert.equal(result.code, 2);
     assertOneLine(result.stderr, /error: unknown option --bogus \(see --help\)$/);
   });
 
-  Deno.test(`${script} asks for a value when a flag has none, exit 2`, async () => {
+  test(`${script} asks for a value when a flag has none, exit 2`, async () => {
     for (const args of [["--port"], ["--port", "-1"], ["--host"]]) {
       const result = await runScript(script, args);
       assert.equal(result.code, 2, args.join(" "));
@@ -44,7 +45,7 @@ for (const script of SCRIPTS) {
     }
   });
 
-  Deno.test(`${script} rejects a bad port in one line, exit 2`, async () => {
+  test(`${script} rejects a bad port in one line, exit 2`, async () => {
     for (const port of ["65536", "http", "-1", "", "5005.5"]) {
       const result = await runScript(script, [`--port=${port}`]);
       assert.equal(result.code, 2, `--port ${port}`);
@@ -52,7 +53,7 @@ for (const script of SCRIPTS) {
     }
   });
 
-  Deno.test(`${script} without --allow-net says how to run it, exit 1`, async () => {
+  test(`${script} without --allow-net says how to run it, exit 1`, async () => {
     const result = await runScript(script, ["--port", "5005"], "", { flags: [] });
     assert.equal(result.code, 1);
     // The hint grants only the address asked for, and repeats the user's own flags.
@@ -62,7 +63,7 @@ for (const script of SCRIPTS) {
 }
 
 for (const script of SERVERS) {
-  Deno.test(`${script} names a port in use and suggests --port, exit 1`, async () => {
+  test(`${script} names a port in use and suggests --port, exit 1`, async () => {
     const first = await startServer(script);
     try {
       const result = await runScript(script, ["--port", `${first.port}`]);
@@ -76,7 +77,7 @@ for (const script of SERVERS) {
     }
   });
 
-  Deno.test(`${script} exits 0 on Ctrl-C, saying nothing`, async () => {
+  test(`${script} exits 0 on Ctrl-C, saying nothing`, async () => {
     const server = await startServer(script);
     server.child.kill("SIGINT");
     const status = await withinOrFail(server.exited(), LIMIT_MS, "no exit after SIGINT");
@@ -85,7 +86,7 @@ for (const script of SERVERS) {
   });
 }
 
-Deno.test("tcp/server closes open connections on Ctrl-C and exits 0", async () => {
+test("tcp/server closes open connections on Ctrl-C and exits 0", async () => {
   const server = await startServer("tcp/server.ts");
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   try {
@@ -109,7 +110,7 @@ Deno.test("tcp/server closes open connections on Ctrl-C and exits 0", async () =
   }
 });
 
-Deno.test("tcp/client reports a refused connection in one line, exit 1", async () => {
+test("tcp/client reports a refused connection in one line, exit 1", async () => {
   const port = freePort();
   const result = await runScript("tcp/client.ts", ["--port", `${port}`], "hi\n");
   assert.equal(result.code, 1);
@@ -154,7 +155,7 @@ sys.stdout.buffer.write(out.replace(b"<prompt>", b"->"))
 for (
   const [client, server] of [["udp/client.ts", "udp/server.ts"], ["tcp/client.ts", "tcp/server.ts"]]
 ) {
-  Deno.test(`${client} on a terminal prompts with -> and stops at Ctrl-D`, async () => {
+  test(`${client} on a terminal prompts with -> and stops at Ctrl-D`, async () => {
     const running = await startServer(server);
     try {
       const screen = await onTerminal(client, running.port, ["hello", "안녕 ß"]);

@@ -17,6 +17,7 @@ import {
   ROOT,
   runScript,
   startServer,
+  test,
   withinOrFail,
 } from "./helpers.ts";
 
@@ -49,7 +50,7 @@ function randomLines(seed: number, size: number): Uint8Array {
 }
 
 for (const kind of ["tcp", "udp"] as const) {
-  Deno.test(`${kind}/client: random bytes come back upper-cased line by line`, async () => {
+  test(`${kind}/client: random bytes come back upper-cased line by line`, async () => {
     const server = await startServer(`${kind}/server.ts`);
     try {
       const input = randomLines(kind === "tcp" ? 11 : 12, kind === "tcp" ? 200_000 : 20_000);
@@ -62,7 +63,7 @@ for (const kind of ["tcp", "udp"] as const) {
   });
 }
 
-Deno.test("tcp/client never joins bytes of neighbouring lines into one character", async () => {
+test("tcp/client never joins bytes of neighbouring lines into one character", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     const args = ["--port", `${server.port}`];
@@ -86,7 +87,7 @@ Deno.test("tcp/client never joins bytes of neighbouring lines into one character
   }
 });
 
-Deno.test("tcp/client: \\r\\n input and a last line without \\n give one reply per line", async () => {
+test("tcp/client: \\r\\n input and a last line without \\n give one reply per line", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     for (const lineByLine of [[], ["--line-by-line"]]) {
@@ -129,7 +130,7 @@ function fakeTcpServer(answer: (data: Uint8Array, conn: Deno.Conn) => Promise<bo
   };
 }
 
-Deno.test("tcp/client says how many replies came when the server hangs up early", async () => {
+test("tcp/client says how many replies came when the server hangs up early", async () => {
   let replies = 0;
   const server = fakeTcpServer(async (data, conn) => {
     // Answers the first two lines, then hangs up.
@@ -158,7 +159,7 @@ Deno.test("tcp/client says how many replies came when the server hangs up early"
   }
 });
 
-Deno.test("tcp/client --timeout: a server that never answers gets one line, exit 1", async () => {
+test("tcp/client --timeout: a server that never answers gets one line, exit 1", async () => {
   for (const mode of [[], ["--line-by-line"]]) {
     const server = fakeTcpServer(() => Promise.resolve(true)); // reads, never answers
     try {
@@ -207,7 +208,7 @@ function fakeUdpServer(
   };
 }
 
-Deno.test("udp/client never takes a late reply for the next line's", async () => {
+test("udp/client never takes a late reply for the next line's", async () => {
   const server = fakeUdpServer((data, index) => [
     { reply: upperCase(data), delayMs: index === 0 ? 400 : 0 },
   ]);
@@ -222,7 +223,7 @@ Deno.test("udp/client never takes a late reply for the next line's", async () =>
   }
 });
 
-Deno.test("udp/client prints a duplicated reply once, for its own line", async () => {
+test("udp/client prints a duplicated reply once, for its own line", async () => {
   const server = fakeUdpServer((data) => [
     { reply: upperCase(data), delayMs: 0 },
     { reply: upperCase(data), delayMs: 1 },
@@ -236,7 +237,7 @@ Deno.test("udp/client prints a duplicated reply once, for its own line", async (
   }
 });
 
-Deno.test("udp/client with no server says where the lines went and asks about a server", async () => {
+test("udp/client with no server says where the lines went and asks about a server", async () => {
   const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const port = (silent.addr as Deno.NetAddr).port;
   try {
@@ -254,7 +255,7 @@ Deno.test("udp/client with no server says where the lines went and asks about a 
   }
 });
 
-Deno.test("udp/client reports a line too long for a datagram once, and goes on", async () => {
+test("udp/client reports a line too long for a datagram once, and goes on", async () => {
   const server = await startServer("udp/server.ts");
   try {
     const input = "a".repeat(70_000) + "\nok\n";
@@ -269,7 +270,7 @@ Deno.test("udp/client reports a line too long for a datagram once, and goes on",
   }
 });
 
-Deno.test("udp/server --drop 1 loses every reply and --duplicate 1 doubles every one", async () => {
+test("udp/server --drop 1 loses every reply and --duplicate 1 doubles every one", async () => {
   const dropping = await startServer("udp/server.ts", ["--drop", "1"]);
   try {
     const args = ["--port", `${dropping.port}`, "--timeout", "0.2"];
@@ -299,7 +300,7 @@ Deno.test("udp/server --drop 1 loses every reply and --duplicate 1 doubles every
   }
 });
 
-Deno.test("udp/server rejects a --drop that is not a probability, exit 2", async () => {
+test("udp/server rejects a --drop that is not a probability, exit 2", async () => {
   const result = await runScript("udp/server.ts", ["--drop", "1.5"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--drop must be a probability from 0 to 1, not "1\.5"/);
@@ -308,7 +309,7 @@ Deno.test("udp/server rejects a --drop that is not a probability, exit 2", async
 for (
   const [host, allow] of [["127.0.0.1", "--allow-net=127.0.0.1"], ["::1", "--allow-net=[::1]"]]
 ) {
-  Deno.test(`all four scripts work with only ${allow}`, async () => {
+  test(`all four scripts work with only ${allow}`, async () => {
     for (const kind of ["udp", "tcp"]) {
       const server = await startServer(`${kind}/server.ts`, ["--host", host], [allow]);
       try {
@@ -323,7 +324,7 @@ for (
   });
 }
 
-Deno.test("a permission error names what to allow and repeats the user's flags", async () => {
+test("a permission error names what to allow and repeats the user's flags", async () => {
   const args = ["--port", "5099", "--timeout", "1"];
   const result = await runScript("udp/client.ts", args, "", { flags: ["--allow-net=10.0.0.1"] });
   assert.equal(result.code, 1);
@@ -334,7 +335,7 @@ Deno.test("a permission error names what to allow and repeats the user's flags",
   );
 });
 
-Deno.test("udp/client to another machine is told to allow its own bind address too", async () => {
+test("udp/client to another machine is told to allow its own bind address too", async () => {
   // It binds 0.0.0.0 to send to 192.0.2.2 (TEST-NET, nothing is sent): both need allowing.
   const args = ["--host", "192.0.2.2", "--port", "5099"];
   for (const flags of [[], ["--allow-net=192.0.2.2"]]) {
@@ -348,7 +349,7 @@ Deno.test("udp/client to another machine is told to allow its own bind address t
 });
 
 for (const kind of ["tcp", "udp"] as const) {
-  Deno.test(`${kind}/client piped into a reader that stops early (| head) ends quietly`, async () => {
+  test(`${kind}/client piped into a reader that stops early (| head) ends quietly`, async () => {
     const server = await startServer(`${kind}/server.ts`);
     try {
       const child = new Deno.Command(Deno.execPath(), {
@@ -377,7 +378,7 @@ for (const kind of ["tcp", "udp"] as const) {
   });
 }
 
-Deno.test("-h is --help", async () => {
+test("-h is --help", async () => {
   for (const script of ["udp/server.ts", "tcp/client.ts"]) {
     const result = await runScript(script, ["-h"]);
     assert.equal(result.code, 0);
@@ -385,19 +386,19 @@ Deno.test("-h is --help", async () => {
   }
 });
 
-Deno.test("a host that cannot be found is named in the error", async () => {
+test("a host that cannot be found is named in the error", async () => {
   const args = ["--host", "nosuchhost.invalid", "--port", "5005"];
   const result = await runScript("tcp/client.ts", args, "x\n");
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^\[tcp\/client\] error: cannot find host nosuchhost\.invalid/);
 });
 
-Deno.test("udp/server --help says what --quiet silences: lines per datagram", async () => {
+test("udp/server --help says what --quiet silences: lines per datagram", async () => {
   const result = await runScript("udp/server.ts", ["--help"]);
   assert.match(decode(result.stdout), /--quiet +no log line per datagram/);
 });
 
-Deno.test("without the unstable net API, the UDP scripts say to add --unstable-net", async () => {
+test("without the unstable net API, the UDP scripts say to add --unstable-net", async () => {
   for (const script of ["udp/server.ts", "udp/client.ts"]) {
     const result = await runScript(script, ["--port", "5005"], "x\n", {
       flags: ["--no-config", "--allow-net"],
@@ -407,7 +408,7 @@ Deno.test("without the unstable net API, the UDP scripts say to add --unstable-n
   }
 });
 
-Deno.test("tcp/server --once then Ctrl-C lets the connection finish within --grace", async () => {
+test("tcp/server --once then Ctrl-C lets the connection finish within --grace", async () => {
   const server = await startServer("tcp/server.ts", ["--once", "--grace", "5"]);
   const conn = await connect(server.port);
   try {
@@ -427,7 +428,7 @@ Deno.test("tcp/server --once then Ctrl-C lets the connection finish within --gra
   }
 });
 
-Deno.test("tcp/client names the server that reset the connection", async () => {
+test("tcp/client names the server that reset the connection", async () => {
   // A server that reads one piece and resets, as the post's does when a read cuts a character.
   const script = `
 import socket, struct, sys

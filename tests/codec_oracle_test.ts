@@ -16,6 +16,7 @@ import {
   readToEnd,
   ROOT,
   startServer,
+  test,
   withinOrFail,
   writeAll,
 } from "./helpers.ts";
@@ -69,7 +70,7 @@ async function loadCorpus(): Promise<Corpus> {
   }
 }
 
-Deno.test("the codec gives Python's bytes for every code point Python knows", async () => {
+test("the codec gives Python's bytes for every code point Python knows", async () => {
   const { input, expected, skipped } = await loadCorpus();
   // Only the handful that Unicode 15-16 gave a new upper case may be skipped.
   assert.ok(skipped.length < 20, `skipped ${skipped.length} code points`);
@@ -82,7 +83,7 @@ Deno.test("the codec gives Python's bytes for every code point Python knows", as
   assert.deepEqual(upperCase(input), expected);
 });
 
-Deno.test("the codec gives Python's bytes when the corpus arrives in random pieces", async () => {
+test("the codec gives Python's bytes when the corpus arrives in random pieces", async () => {
   const { input, expected } = await loadCorpus();
   const random = randomSource(11);
   const stream = upperCaseStream();
@@ -96,7 +97,7 @@ Deno.test("the codec gives Python's bytes when the corpus arrives in random piec
   assert.deepEqual(concat(parts), expected);
 });
 
-Deno.test("udp/server gives Python's bytes for the corpus, one line per datagram", async () => {
+test("udp/server gives Python's bytes for the corpus, one line per datagram", async () => {
   const { input, expected } = await loadCorpus();
   const server = await startServer("udp/server.ts");
   const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
@@ -118,7 +119,7 @@ Deno.test("udp/server gives Python's bytes for the corpus, one line per datagram
   }
 });
 
-Deno.test("tcp/server gives Python's bytes for the corpus sent in random-sized writes", async () => {
+test("tcp/server gives Python's bytes for the corpus sent in random-sized writes", async () => {
   const { input, expected } = await loadCorpus();
   const server = await startServer("tcp/server.ts");
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });

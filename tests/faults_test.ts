@@ -12,6 +12,7 @@ import {
   ROOT,
   runScript,
   startServer,
+  test,
   waitUntil,
   withinOrFail,
 } from "./helpers.ts";
@@ -34,7 +35,7 @@ async function runWithRedirects(script: string, args: string[], redirects: strin
 }
 
 for (const mode of [[], ["--line-by-line"]]) {
-  Deno.test(`tcp/client ${mode.join(" ")} sends a 12 MB line while it reads its reply`, async () => {
+  test(`tcp/client ${mode.join(" ")} sends a 12 MB line while it reads its reply`, async () => {
     const server = await startServer("tcp/server.ts");
     try {
       const line = "a".repeat(12_000_000);
@@ -56,7 +57,7 @@ for (
   ]] as const
 ) {
   const name = `${client} ${extra.join(" ")}`.trim();
-  Deno.test(`${name} names standard input when it cannot be read, exit 1`, async () => {
+  test(`${name} names standard input when it cannot be read, exit 1`, async () => {
     const server = await startServer(client.replace("client", "server"));
     try {
       const result = await runWithRedirects(client, ["--port", `${server.port}`, ...extra], "< /");
@@ -70,7 +71,7 @@ for (
     }
   });
 
-  Deno.test(`${name} names standard output when it cannot be written, exit 1`, async () => {
+  test(`${name} names standard output when it cannot be written, exit 1`, async () => {
     const server = await startServer(client.replace("client", "server"));
     try {
       const args = ["--port", `${server.port}`, ...extra];
@@ -108,7 +109,7 @@ function silentTcpServer() {
 }
 
 for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-  Deno.test(`both clients exit ${status} on ${signal} while a reply is owed, saying so`, async () => {
+  test(`both clients exit ${status} on ${signal} while a reply is owed, saying so`, async () => {
     for (const kind of ["tcp", "udp"]) {
       const tcp = kind === "tcp" ? silentTcpServer() : undefined;
       const udp = kind === "udp"
@@ -140,7 +141,7 @@ for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   });
 }
 
-Deno.test("tcp/client at a terminal sees the server stop while it waits at the prompt", async () => {
+test("tcp/client at a terminal sees the server stop while it waits at the prompt", async () => {
   const server = await startServer("tcp/server.ts", ["--grace", "10"]);
   // Type one line, see its reply and the next prompt, stop the server, read until the client ends.
   const driver = `
@@ -209,7 +210,7 @@ sys.stdout.buffer.write(out + b"\\nEXIT %d\\n" % os.waitstatus_to_exitcode(statu
   }
 });
 
-Deno.test("udp/client with piped lines and no server stops after --give-up lines in a row", async () => {
+test("udp/client with piped lines and no server stops after --give-up lines in a row", async () => {
   const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const port = (silent.addr as Deno.NetAddr).port;
   try {
@@ -234,7 +235,7 @@ Deno.test("udp/client with piped lines and no server stops after --give-up lines
   }
 });
 
-Deno.test("tcp/client takes --timeout 0 (wait, its default) and .5", async () => {
+test("tcp/client takes --timeout 0 (wait, its default) and .5", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     for (const timeout of ["0", ".5"]) {

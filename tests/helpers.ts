@@ -6,6 +6,24 @@
  * @module
  */
 
+/**
+ * The permissions that the tests which start the scripts and open sockets need: `deno task test`
+ * grants them. A bare `deno test` grants none, runs the rest, and says so once.
+ */
+export const MISSING_PERMISSIONS = (["net", "run", "read", "write"] as const)
+  .filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
+if (MISSING_PERMISSIONS.length > 0) {
+  console.log(
+    `Skipping the tests that need --allow-${MISSING_PERMISSIONS.join(", --allow-")}: ` +
+      "deno task test (or deno test -A) runs them all.",
+  );
+}
+
+/** `Deno.test` for a test that needs those permissions: ignored without them. */
+export function test(name: string, fn: () => void | Promise<void>, ignore = false): void {
+  Deno.test({ name, ignore: ignore || MISSING_PERMISSIONS.length > 0, fn });
+}
+
 /** The project root: the scripts run from here, as the README tells a reader to. */
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -337,6 +355,7 @@ export function connect(port: number): Promise<Deno.TcpConn> {
 
 /** True when `name` is a command on PATH (a tool a test needs, such as nc or socat). */
 export function hasCommand(name: string): boolean {
+  if (MISSING_PERMISSIONS.length > 0) return true; // not asked: the test is skipped anyway
   try {
     return new Deno.Command("sh", { args: ["-c", `command -v ${name}`] }).outputSync().success;
   } catch {

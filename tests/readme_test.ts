@@ -20,6 +20,7 @@ import {
   hasCommand,
   ROOT,
   startServer,
+  test,
   waitUntil,
   withinOrFail,
 } from "./helpers.ts";
@@ -58,7 +59,7 @@ function findRun(lines: string[], wanted: string[], from: number): number {
   return -1;
 }
 
-Deno.test("every ts block in the README names the file it quotes", () => {
+test("every ts block in the README names the file it quotes", () => {
   const blocks = codeBlocks();
   assert.ok(blocks.length >= 10, `found ${blocks.length} ts blocks`);
   for (const block of blocks) {
@@ -73,7 +74,7 @@ Deno.test("every ts block in the README names the file it quotes", () => {
 });
 
 for (const block of codeBlocks()) {
-  Deno.test(`README.md:${block.line}: the ts block quotes ${block.file} line by line`, async () => {
+  test(`README.md:${block.line}: the ts block quotes ${block.file} line by line`, async () => {
     assert.ok(block.file, "no <!-- code: FILE --> comment before the block");
     const source = (await Deno.readTextFile(`${ROOT}${block.file}`)).split("\n")
       .map((line) => line.trim()).filter((line) => line !== "");
@@ -100,7 +101,7 @@ for (const block of codeBlocks()) {
   });
 }
 
-Deno.test("every deno run in the README allows the network for the loopback address only", () => {
+test("every deno run in the README allows the network for the loopback address only", () => {
   const commands = README.split("\n").filter((line) => /\bdeno(?:@[\d.]+)? run\b/.test(line));
   assert.ok(commands.length >= 10, `found ${commands.length} deno run commands`);
   for (const command of commands) {
@@ -115,7 +116,7 @@ Deno.test("every deno run in the README allows the network for the loopback addr
   }
 });
 
-Deno.test("the README names one Deno version to install, with npm and with npx", () => {
+test("the README names one Deno version to install, with npm and with npx", () => {
   // .ci/run checks the npx commands against the version it pins; this keeps the rest with them
   // (`deno@...` in prose names no version).
   const versions = new Set(
@@ -126,7 +127,7 @@ Deno.test("the README names one Deno version to install, with npm and with npx",
   assert.equal(versions.size, 1, `the README names deno@${[...versions].join(", deno@")}`);
 });
 
-Deno.test("the README's list of flags has every flag of every script's --help", async () => {
+test("the README's list of flags has every flag of every script's --help", async () => {
   const section = README.match(/^### Flags[\s\S]*?(?=^## )/m)?.[0];
   assert.ok(section, "no ### Flags section");
   for (const script of ["udp/server.ts", "udp/client.ts", "tcp/server.ts", "tcp/client.ts"]) {
@@ -272,7 +273,7 @@ async function startPythonServer(script: string): Promise<TranscriptServer> {
   return server;
 }
 
-Deno.test("the README has transcripts for both servers, nc, socat, errors and the UDP flags", () => {
+test("the README has transcripts for both servers, nc, socat, errors and the UDP flags", () => {
   const all = transcripts();
   assert.ok(all.length >= 10, `found ${all.length} transcripts`);
   const commands = all.flatMap((t) => t.steps.map((s) => s.command)).join("\n");

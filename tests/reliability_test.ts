@@ -19,6 +19,7 @@ import {
   runScript,
   sleep,
   startServer,
+  test,
   waitUntil,
   withinOrFail,
   writeAll,
@@ -65,7 +66,7 @@ async function assertStillServing(port: number) {
   assert.equal(decode(reply), "STILL SERVING 한");
 }
 
-Deno.test("500 TCP clients at once each get exactly their own 64 KiB back", async () => {
+test("500 TCP clients at once each get exactly their own 64 KiB back", async () => {
   const server = await startServer("tcp/server.ts", ["--quiet"]);
   try {
     const texts = Array.from({ length: 500 }, (_, id) => textFor(id, 64 * 1024));
@@ -99,7 +100,7 @@ Deno.test("500 TCP clients at once each get exactly their own 64 KiB back", asyn
   }
 });
 
-Deno.test("the UDP server answers 20,000 datagrams from 50 sockets, each to its sender", async () => {
+test("the UDP server answers 20,000 datagrams from 50 sockets, each to its sender", async () => {
   const server = await startServer("udp/server.ts");
   const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
   try {
@@ -128,7 +129,7 @@ Deno.test("the UDP server answers 20,000 datagrams from 50 sockets, each to its 
   }
 });
 
-Deno.test("hostile datagrams never stop the UDP server; replies stay within 3× the request", async () => {
+test("hostile datagrams never stop the UDP server; replies stay within 3× the request", async () => {
   const server = await startServer("udp/server.ts");
   const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
@@ -157,7 +158,7 @@ Deno.test("hostile datagrams never stop the UDP server; replies stay within 3× 
   }
 });
 
-Deno.test("abrupt peers are logged in one line each and the server serves on", async () => {
+test("abrupt peers are logged in one line each and the server serves on", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     // 1. Closes right after sending, without reading. Depending on timing the server sees a
@@ -221,7 +222,7 @@ time.sleep(60)
   }
 });
 
-Deno.test("a client that half-closes still gets the whole reply", async () => {
+test("a client that half-closes still gets the whole reply", async () => {
   const server = await startServer("tcp/server.ts");
   const conn = await connect(server.port);
   try {
@@ -236,7 +237,7 @@ Deno.test("a client that half-closes still gets the whole reply", async () => {
   }
 });
 
-Deno.test("a client that sends 64 MiB and reads nothing is held back, not buffered", async () => {
+test("a client that sends 64 MiB and reads nothing is held back, not buffered", async () => {
   const server = await startServer("tcp/server.ts");
   const conn = await connect(server.port);
   const pattern = textFor(9, 64 * 1024);
@@ -299,7 +300,7 @@ Deno.test("a client that sends 64 MiB and reads nothing is held back, not buffer
   }
 });
 
-Deno.test("--max-connections turns extra clients away with a log line", async () => {
+test("--max-connections turns extra clients away with a log line", async () => {
   const server = await startServer("tcp/server.ts", ["--max-connections", "2"]);
   const open = [await connect(server.port), await connect(server.port)];
   try {
@@ -322,7 +323,7 @@ Deno.test("--max-connections turns extra clients away with a log line", async ()
   }
 });
 
-Deno.test("--idle-timeout closes a silent connection and spares a talking one", async () => {
+test("--idle-timeout closes a silent connection and spares a talking one", async () => {
   const server = await startServer("tcp/server.ts", ["--idle-timeout", "0.5"]);
   const started = Date.now(); // the server's clock for the silent one starts after this
   const silent = await connect(server.port);
@@ -356,7 +357,7 @@ Deno.test("--idle-timeout closes a silent connection and spares a talking one", 
   }
 });
 
-Deno.test("SIGTERM during 100 transfers: listener closes, replies end cleanly, exit 0", async () => {
+test("SIGTERM during 100 transfers: listener closes, replies end cleanly, exit 0", async () => {
   const server = await startServer("tcp/server.ts", ["--quiet", "--grace", "2"]);
   const conns = await Promise.all(Array.from({ length: 100 }, () => connect(server.port)));
   let stopping = false;
@@ -410,7 +411,7 @@ Deno.test("SIGTERM during 100 transfers: listener closes, replies end cleanly, e
   }
 });
 
-Deno.test("--grace bounds a shutdown that a client would drag out", async () => {
+test("--grace bounds a shutdown that a client would drag out", async () => {
   const server = await startServer("tcp/server.ts", ["--grace", "0.5"]);
   const conn = await connect(server.port);
   let stopping = false;
@@ -440,7 +441,7 @@ Deno.test("--grace bounds a shutdown that a client would drag out", async () => 
   }
 });
 
-Deno.test("a server bound beyond loopback warns in one line naming the address", async () => {
+test("a server bound beyond loopback warns in one line naming the address", async () => {
   for (const script of ["udp/server.ts", "tcp/server.ts"]) {
     const server = await startServer(script, ["--host", "0.0.0.0"]);
     try {
@@ -452,7 +453,7 @@ Deno.test("a server bound beyond loopback warns in one line naming the address",
   }
 });
 
-Deno.test("--quiet silences per-connection lines", async () => {
+test("--quiet silences per-connection lines", async () => {
   const server = await startServer("tcp/server.ts", ["--quiet"]);
   try {
     const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");
@@ -467,7 +468,7 @@ Deno.test("--quiet silences per-connection lines", async () => {
   }
 });
 
-Deno.test("log colour only on a terminal and only without NO_COLOR", async () => {
+test("log colour only on a terminal and only without NO_COLOR", async () => {
   const onTerminal = async (env: Record<string, string>) => {
     const driver = `
 import os, pty, sys

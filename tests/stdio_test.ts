@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { countLines, lineEndingFilter } from "../shared/stdio.ts";
-import { concat, decode, encode, randomSource, ROOT } from "./helpers.ts";
+import { concat, decode, encode, randomSource, ROOT, test } from "./helpers.ts";
 
 /** The lines `input()` yields for stdin written in `chunks`, one write each, in a subprocess. */
 async function inputLines(chunks: string[]): Promise<string[]> {
@@ -21,7 +21,7 @@ for await (const line of input("->")) console.log(JSON.stringify(new TextDecoder
   );
 }
 
-Deno.test("input() gives a line cut across reads whole, without its \\n or \\r\\n", async () => {
+test("input() gives a line cut across reads whole, without its \\n or \\r\\n", async () => {
   const lines = await inputLines(["HEL", "LO\nWOR", "LD\r", "\n\nlast\r"]);
   assert.deepEqual(lines, ["HELLO", "WORLD", "", "last"]);
 });

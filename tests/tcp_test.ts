@@ -8,13 +8,14 @@ import {
   readToEnd,
   runScript,
   startServer,
+  test,
   withinOrFail,
   writeAll,
 } from "./helpers.ts";
 
 const LIMIT_MS = 10_000;
 
-Deno.test("tcp/server announces its address and port on its first line", async () => {
+test("tcp/server announces its address and port on its first line", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     assert.match(server.announcement, /^listening on tcp:\/\/127\.0\.0\.1:\d+$/);
@@ -23,7 +24,7 @@ Deno.test("tcp/server announces its address and port on its first line", async (
   }
 });
 
-Deno.test("tcp/server sends back everything upper-cased until the client closes", async () => {
+test("tcp/server sends back everything upper-cased until the client closes", async () => {
   const server = await startServer("tcp/server.ts");
   const conn = await connect(server.port);
   try {
@@ -40,7 +41,7 @@ Deno.test("tcp/server sends back everything upper-cased until the client closes"
   }
 });
 
-Deno.test("tcp/server upper-cases a character split at every point across two reads", async () => {
+test("tcp/server upper-cases a character split at every point across two reads", async () => {
   const server = await startServer("tcp/server.ts", ["--trace"]);
   try {
     let connections = 0;
@@ -65,7 +66,7 @@ Deno.test("tcp/server upper-cases a character split at every point across two re
   }
 });
 
-Deno.test("tcp/server passes invalid UTF-8 through unchanged", async () => {
+test("tcp/server passes invalid UTF-8 through unchanged", async () => {
   const server = await startServer("tcp/server.ts");
   const conn = await connect(server.port);
   try {
@@ -79,7 +80,7 @@ Deno.test("tcp/server passes invalid UTF-8 through unchanged", async () => {
   }
 });
 
-Deno.test("tcp/server holds an unfinished character across pauses of any length", async () => {
+test("tcp/server holds an unfinished character across pauses of any length", async () => {
   const server = await startServer("tcp/server.ts");
   const conn = await connect(server.port);
   try {
@@ -99,7 +100,7 @@ Deno.test("tcp/server holds an unfinished character across pauses of any length"
   }
 });
 
-Deno.test("tcp/server serves several clients at the same time", async () => {
+test("tcp/server serves several clients at the same time", async () => {
   const server = await startServer("tcp/server.ts");
   const conns = await Promise.all(Array.from({ length: 5 }, () => connect(server.port)));
   try {
@@ -116,7 +117,7 @@ Deno.test("tcp/server serves several clients at the same time", async () => {
   }
 });
 
-Deno.test("tcp/server survives clients that reset before and after being accepted", async () => {
+test("tcp/server survives clients that reset before and after being accepted", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     // SO_LINGER 0 makes close() send a reset (RST) instead of a normal close (FIN).
@@ -143,7 +144,7 @@ for i in range(200):
   }
 });
 
-Deno.test("tcp/server --once serves one connection like the tutorial, then exits 0", async () => {
+test("tcp/server --once serves one connection like the tutorial, then exits 0", async () => {
   const server = await startServer("tcp/server.ts", ["--once"]);
   const conn = await connect(server.port);
   await writeAll(conn, encode("once"));
@@ -153,7 +154,7 @@ Deno.test("tcp/server --once serves one connection like the tutorial, then exits
   assert.equal(status.code, 0);
 });
 
-Deno.test("tcp/client with piped input prints only the replies, one per line", async () => {
+test("tcp/client with piped input prints only the replies, one per line", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "hello\nworld\n");
@@ -165,7 +166,7 @@ Deno.test("tcp/client with piped input prints only the replies, one per line", a
   }
 });
 
-Deno.test("tcp/client prints a reply longer than 1024 bytes whole, on one line", async () => {
+test("tcp/client prints a reply longer than 1024 bytes whole, on one line", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     const line = "가나다 abc ß ".repeat(2000); // 36,000 bytes out: many reads
@@ -179,7 +180,7 @@ Deno.test("tcp/client prints a reply longer than 1024 bytes whole, on one line",
   }
 });
 
-Deno.test("tcp/client waits for a reply that comes slowly and in pieces", async () => {
+test("tcp/client waits for a reply that comes slowly and in pieces", async () => {
   // A stand-in server that answers each message one byte at a time, with pauses.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serving = (async () => {
@@ -205,7 +206,7 @@ Deno.test("tcp/client waits for a reply that comes slowly and in pieces", async 
   }
 });
 
-Deno.test("tcp/client says so in one line and exits 1 when the server closes first", async () => {
+test("tcp/client says so in one line and exits 1 when the server closes first", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serving = listener.accept().then((conn) => conn.close());
   try {

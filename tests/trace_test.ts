@@ -12,6 +12,7 @@ import {
   readToEnd,
   runScript,
   startServer,
+  test,
   withinOrFail,
   writeAll,
 } from "./helpers.ts";
@@ -54,7 +55,7 @@ Deno.test("preview escapes bytes that are not text and cuts long payloads", () =
   assert.ok(displayWidth(preview(encode("한".repeat(100)), 21)) <= 21);
 });
 
-Deno.test("udp/server and udp/client --trace show socket, sendto and recvfrom", async () => {
+test("udp/server and udp/client --trace show socket, sendto and recvfrom", async () => {
   const server = await startServer("udp/server.ts", ["--trace"]);
   try {
     const args = ["--port", `${server.port}`, "--trace"];
@@ -93,7 +94,7 @@ Deno.test("udp/server and udp/client --trace show socket, sendto and recvfrom", 
   }
 });
 
-Deno.test("udp/client --trace shows a reply that never came", async () => {
+test("udp/client --trace shows a reply that never came", async () => {
   const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   try {
     const port = (silent.addr as Deno.NetAddr).port;
@@ -109,7 +110,7 @@ Deno.test("udp/client --trace shows a reply that never came", async () => {
   }
 });
 
-Deno.test("a 65,507-byte datagram's trace line is cut to the width, with its size", async () => {
+test("a 65,507-byte datagram's trace line is cut to the width, with its size", async () => {
   const server = await startServer("udp/server.ts", ["--trace"]);
   const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   try {
@@ -127,7 +128,7 @@ Deno.test("a 65,507-byte datagram's trace line is cut to the width, with its siz
   }
 });
 
-Deno.test("tcp/server and tcp/client --trace show connect, accept, send, recv and close", async () => {
+test("tcp/server and tcp/client --trace show connect, accept, send, recv and close", async () => {
   const server = await startServer("tcp/server.ts", ["--trace"]);
   try {
     const args = ["--port", `${server.port}`, "--trace"];
@@ -162,7 +163,7 @@ Deno.test("tcp/server and tcp/client --trace show connect, accept, send, recv an
   }
 });
 
-Deno.test("tcp/server --trace shows a message in several reads and several in one", async () => {
+test("tcp/server --trace shows a message in several reads and several in one", async () => {
   const server = await startServer("tcp/server.ts", ["--trace"]);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   try {
@@ -188,7 +189,7 @@ Deno.test("tcp/server --trace shows a message in several reads and several in on
   }
 });
 
-Deno.test("tcp/server --trace shows a reset and keeps tracing the next client", async () => {
+test("tcp/server --trace shows a reset and keeps tracing the next client", async () => {
   const server = await startServer("tcp/server.ts", ["--trace"]);
   try {
     const script = `
@@ -219,7 +220,7 @@ s.close()
   }
 });
 
-Deno.test("without --trace nothing is traced", async () => {
+test("without --trace nothing is traced", async () => {
   const server = await startServer("tcp/server.ts");
   try {
     const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");

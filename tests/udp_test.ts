@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { upperCase } from "../shared/codec.ts";
-import { concat, decode, encode, runScript, startServer, withinOrFail } from "./helpers.ts";
+import { concat, decode, encode, runScript, startServer, test, withinOrFail } from "./helpers.ts";
 
 const LIMIT_MS = 10_000;
 
@@ -24,7 +24,7 @@ async function withSocket(
   }
 }
 
-Deno.test("udp/server announces its address and port on its first line", async () => {
+test("udp/server announces its address and port on its first line", async () => {
   const server = await startServer("udp/server.ts");
   try {
     assert.match(server.announcement, /^listening on udp:\/\/127\.0\.0\.1:\d+$/);
@@ -34,14 +34,14 @@ Deno.test("udp/server announces its address and port on its first line", async (
   }
 });
 
-Deno.test("udp/server sends each datagram back upper-cased, Korean and ß included", async () => {
+test("udp/server sends each datagram back upper-cased, Korean and ß included", async () => {
   await withSocket(async (send) => {
     assert.deepEqual(decode(await send(encode("hello"))), "HELLO");
     assert.deepEqual(decode(await send(encode("안녕 straße"))), "안녕 STRASSE");
   });
 });
 
-Deno.test("udp/server passes invalid UTF-8 through and answers an empty datagram", async () => {
+test("udp/server passes invalid UTF-8 through and answers an empty datagram", async () => {
   await withSocket(async (send) => {
     const invalid = new Uint8Array([0x61, 0xff, 0xc3, 0x28, 0x62]);
     assert.deepEqual(await send(invalid), new Uint8Array([0x41, 0xff, 0xc3, 0x28, 0x42]));
@@ -49,7 +49,7 @@ Deno.test("udp/server passes invalid UTF-8 through and answers an empty datagram
   });
 });
 
-Deno.test("udp/server answers a datagram of 65,507 bytes whole, not cut at 1024", async () => {
+test("udp/server answers a datagram of 65,507 bytes whole, not cut at 1024", async () => {
   await withSocket(async (send) => {
     const large = encode("abc한".repeat(65_507 / 6 + 1)).subarray(0, 65_507);
     const reply = await send(large);
@@ -58,7 +58,7 @@ Deno.test("udp/server answers a datagram of 65,507 bytes whole, not cut at 1024"
   });
 });
 
-Deno.test("udp/server drops a reply too large for a datagram, logs it and serves on", async () => {
+test("udp/server drops a reply too large for a datagram, logs it and serves on", async () => {
   const server = await startServer("udp/server.ts");
   const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
@@ -75,7 +75,7 @@ Deno.test("udp/server drops a reply too large for a datagram, logs it and serves
   }
 });
 
-Deno.test("udp/client with piped input prints only the replies, one per line", async () => {
+test("udp/client with piped input prints only the replies, one per line", async () => {
   const server = await startServer("udp/server.ts");
   try {
     const result = await runScript("udp/client.ts", ["--port", `${server.port}`], "hello\nworld\n");
@@ -87,7 +87,7 @@ Deno.test("udp/client with piped input prints only the replies, one per line", a
   }
 });
 
-Deno.test("udp/client sends Korean, invalid bytes, empty and unterminated lines", async () => {
+test("udp/client sends Korean, invalid bytes, empty and unterminated lines", async () => {
   const server = await startServer("udp/server.ts");
   try {
     const input = concat([
@@ -108,7 +108,7 @@ Deno.test("udp/client sends Korean, invalid bytes, empty and unterminated lines"
   }
 });
 
-Deno.test("udp/client reports a lost reply, goes on and exits non-zero", async () => {
+test("udp/client reports a lost reply, goes on and exits non-zero", async () => {
   // A socket that receives but never answers: every reply is "lost".
   const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   try {
@@ -125,7 +125,7 @@ Deno.test("udp/client reports a lost reply, goes on and exits non-zero", async (
   }
 });
 
-Deno.test("udp/client ignores a datagram that does not come from the server", async () => {
+test("udp/client ignores a datagram that does not come from the server", async () => {
   // A stand-in server that, before replying, has a second socket send the client a stray
   // datagram: the client must not print it as the reply.
   const server = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
