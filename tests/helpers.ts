@@ -8,16 +8,10 @@
 
 /**
  * The permissions that the tests which start the scripts and open sockets need: `deno task test`
- * grants them. A bare `deno test` grants none, runs the rest, and says so once.
+ * grants them. A bare `deno test` grants none and runs the rest (tests/permissions_test.ts says so).
  */
 export const MISSING_PERMISSIONS = (["net", "run", "read", "write"] as const)
   .filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
-if (MISSING_PERMISSIONS.length > 0) {
-  console.log(
-    `Skipping the tests that need --allow-${MISSING_PERMISSIONS.join(", --allow-")}: ` +
-      "deno task test (or deno test -A) runs them all.",
-  );
-}
 
 /** `Deno.test` for a test that needs those permissions: ignored without them. */
 export function test(name: string, fn: () => void | Promise<void>, ignore = false): void {
