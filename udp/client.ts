@@ -34,85 +34,85 @@ const bindAddress = clientBindAddress(host); // 127.0.0.1 for a server on this m
 // At a terminal, one line at a time, as in the post. Piped (beyond the post), up to 32 lines are
 // on their way at once, each on its own socket, and the replies are printed in input order.
 const window = Deno.stdin.isTerminal() ? 1 : 32;
-const inFlight: Promise<Uint8Array | "unsent" | "lost">[] = [];
-const tally = { lines: 0, done: 0, answered: 0, unsent: 0, lost: 0, lostInARow: 0 };
+const buffers: Uint8Array[] = []; // 64 KiB each: recvfrom(2048) would cut longer replies
+const replies: Promise<Uint8Array | "lost" | "unsent">[] = [];
+let [lines, printed, answered, unsent, lost, lostInARow] = [0, 0, 0, 0, 0, 0];
 
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
 for await (const msg of input("->", signal)) {
-  inFlight.push(exchange(msg, ++tally.lines));
-  if (inFlight.length >= window) await printNextReply();
-  if (tally.lostInARow >= giveUp && window > 1) break; // no server there, it seems
+  replies.push(exchange(msg, ++lines));
+  if (replies.length >= window) await printNextReply();
+  if (lostInARow >= giveUp && window > 1) break; // no server there, it seems
 }
-while (inFlight.length > 0 && !signal.aborted && tally.lostInARow < giveUp) await printNextReply();
+while (replies.length > 0 && !signal.aborted && lostInARow < giveUp) await printNextReply();
 
 // sock.close()  — each line's socket is closed in exchange(), once its reply is in or given up on
-const where = formatHostPort(host, port);
-if (signal.aborted && tally.answered < tally.lines) {
-  log.error(`interrupted: ${tally.answered} of ${tally.lines} line(s) answered`);
-} else if (tally.lostInARow >= giveUp && window > 1) {
+const [where, sent] = [formatHostPort(host, port), lines - unsent];
+if (signal.aborted) {
+  answered < lines && log.error(`interrupted: ${answered} of ${lines} line(s) answered`);
+} else if (lostInARow >= giveUp && window > 1) {
   log.error(
-    `${tally.lostInARow} lines in a row got no reply from ${where} within ${timeout} s; ` +
+    `${lostInARow} lines in a row got no reply from ${where} within ${timeout} s; ` +
       `stopped (--give-up ${giveUp}): is a UDP server running there?`,
   );
-} else if (tally.lost > 0) {
+} else if (lost > 0) {
   log.error(
-    `${tally.lost} of ${tally.lines - tally.unsent} line(s) got no reply from ${where} ` +
-      `within ${timeout} s: lost on the way, or no UDP server is running there`,
+    `${lost} of ${sent} line(s) got no reply from ${where} within ${timeout} s: ` +
+      "lost on the way, or no UDP server is running there",
   );
 }
-Deno.exit(signal.aborted ? signal.reason : tally.answered < tally.lines ? 1 : 0);
+Deno.exit(signal.aborted ? signal.reason : answered < lines ? 1 : 0);
 
-/** One line's round trip: its reply, or "unsent" or "lost" after a warning. */
-async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "unsent" | "lost"> {
+/** One line's round trip: its reply, or why there is none. */
+async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lost" | "unsent"> {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  — a new socket for every line:
   // UDP may deliver a reply late or twice, and such a reply then reaches a socket that is
   // already closed, so it is never taken for the answer to a later line.
   const sock = traced(Deno.listenDatagram({ hostname: bindAddress, port: 0, transport: "udp" }));
   // After --timeout seconds, or at Ctrl-C, closing the socket ends the wait for the reply.
-  const waited = AbortSignal.any([signal, AbortSignal.timeout(timeout * 1000)]);
-  const stop = () => sock.close();
-  waited.addEventListener("abort", stop);
+  let closed = false;
+  const close = () => closed || (closed = true, sock.close());
+  const giveUp = setTimeout(close, timeout * 1000);
+  signal.addEventListener("abort", close);
   try {
     //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
-    try {
-      await sock.send(msg, server);
-    } catch (error) {
-      if (!isTooLongForDatagram(error)) throw error;
-      log.warn(
-        `line ${line}: ${describePeerError(error, msg.length)} (UDP does not split messages)`,
-      );
-      tally.unsent++;
-      return "unsent";
-    }
-    //   recvMsg, addr = sock.recvfrom(2048)  — 64 KiB: recvfrom(2048) would cut longer replies
-    let [recvMsg, addr] = await sock.receive(new Uint8Array(65_536));
+    await sock.send(msg, server);
+    //   recvMsg, addr = sock.recvfrom(2048)
+    const buffer = buffers.pop() ?? new Uint8Array(65_536);
+    let [recvMsg, addr] = await sock.receive(buffer);
     while (!isFrom(addr, host, port)) {
       log.warn(`ignored a datagram from ${formatAddress(addr)}`);
-      [recvMsg, addr] = await sock.receive(new Uint8Array(65_536));
+      [recvMsg, addr] = await sock.receive(buffer);
     }
     return recvMsg;
   } catch (error) {
-    if (signal.aborted) return "unsent";
+    if (isTooLongForDatagram(error)) {
+      log.warn(
+        `line ${line}: ${describePeerError(error, msg.length)} (UDP does not split messages)`,
+      );
+      return (unsent++, "unsent");
+    }
     if (!isClosedSocket(error)) throw error;
     trace({ call: "recvfrom", note: `no reply within ${timeout} s` });
     return "lost";
   } finally {
-    waited.removeEventListener("abort", stop);
-    if (!waited.aborted) sock.close();
+    clearTimeout(giveUp);
+    signal.removeEventListener("abort", close);
+    close();
   }
 }
 
 async function printNextReply(): Promise<void> {
-  const reply = await inFlight.shift()!;
-  const line = ++tally.done;
-  if (reply === "lost" && !signal.aborted) {
+  const [reply, line] = [await replies.shift()!, ++printed];
+  if (signal.aborted || reply === "unsent") return;
+  if (reply === "lost") {
     log.warn(`line ${line}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
-    tally.lost++, tally.lostInARow++;
+    return void (lost++, lostInARow++);
   }
-  if (typeof reply === "string" || signal.aborted) return;
   //   print(recvMsg.decode())
   await print(reply);
-  tally.answered++;
-  tally.lostInARow = 0;
+  buffers.push(new Uint8Array(reply.buffer)); // for another line's reply
+  answered++;
+  lostInARow = 0;
 }
