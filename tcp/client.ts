@@ -7,9 +7,8 @@
  * Type lines at the `->` prompt and end with Ctrl-D, or pipe them in:
  *   printf 'hello\nworld\n' | deno run --allow-net=127.0.0.1 tcp/client.ts
  *
- * TCP is a byte stream with no message boundaries: one `recv` may return part of a reply, or
- * parts of two. The post's client assumes one `recv` is one reply; ours ends every line it
- * sends with `\n`, and a reply ends at its `\n`. That is the whole protocol, and it works with
+ * TCP is a byte stream with no message boundaries: a `recv` may return part of a reply, or parts
+ * of two. Ours ends every line it sends with `\n`, and a reply ends at its `\n`: the protocol of
  * any server that sends back what it gets, changed or not: ours, the post's, nc, socat.
  *
  * @module
@@ -25,13 +24,9 @@ import { traced } from "../shared/trace.ts";
 const { host, port, timeout, lineByLine, log, signal } = start({
   path: "tcp/client.ts",
   role: "client",
-  summary: "TCP client: sends each line to the server and prints the reply.\n" +
-    "Exits 1 when the server fails it, 130 on Ctrl-C, 143 on SIGTERM.",
+  summary: "TCP client: sends each line, prints the reply. Exit 1 on failure, 130 at Ctrl-C.",
   flags: {
-    timeout: seconds(
-      0,
-      "give up when the server is silent that long while owing a reply (0: wait)",
-    ),
+    timeout: seconds(0, "give up when a reply is owed and the server is silent (0: wait)"),
     lineByLine: toggle("piped input too: send a line, wait for its reply, then the next"),
   },
 });
@@ -41,15 +36,12 @@ const { host, port, timeout, lineByLine, log, signal } = start({
 const sock = traced(await Deno.connect({ hostname: host, port, transport: "tcp" }));
 sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 
-let [linesSent, repliesIn, inputDone, timedOut, open] = [0, 0, false, false, true];
-let silence: ReturnType<typeof setTimeout> | undefined; // --timeout: closes the socket
+let [linesSent, repliesIn, inputDone, timedOut, open, unsent] = [0, 0, false, false, true, false];
+let [silence, reset]: [ReturnType<typeof setTimeout> | undefined, unknown] = [undefined, null];
 let replyIn = () => {}; // wakes the line-by-line loop below
 const serverGone = new AbortController(); // it closed or reset the connection before the end
-let reset: unknown;
-let unsent = false; // input was read that the server went away before it could be sent
-// data = sock.recv(1024); print(data.decode())  — runs beside the sending below, not after each
-// line: replies are printed as they come, so a line of any length never waits on its own reply,
-// and a server that hangs up is noticed at once, even while we wait at the prompt.
+// data = sock.recv(1024); print(data.decode())  — beside the sending below, not after it: a line
+// of any length never waits on its own reply, and a server that hangs up is seen at once.
 const receiving = receiveReplies();
 const stop = AbortSignal.any([signal, serverGone.signal]);
 signal.addEventListener("abort", closeSocket); // sock.close() on Ctrl-C: a waiting read ends
@@ -65,11 +57,10 @@ try {
       while (repliesIn < linesSent && !stop.aborted) await new Promise<void>((r) => replyIn = r);
     }
   } else {
-    // Beyond the post: piped lines stream out as fast as the server takes them, no round trip
-    // per line ("\r\n" goes out as "\n", as typed lines do).
+    // Beyond the post: piped lines stream out, no round trip per line ("\r\n" goes out as "\n").
     const [endings, buffer] = [stdio.lineEndingFilter(), new Uint8Array(64 * 1024)];
     for (let count; (count = await stdio.readStdin(buffer, stop)) !== null;) {
-      if (stop.aborted) unsent = true; // read, but too late to send
+      if (stop.aborted) unsent = true; // read, but the server went away before it was sent
       else await send(endings.push(buffer.subarray(0, count)));
     }
     if (!endings.atLineStart && !stop.aborted) await send(stdio.withNewline()); // the last line
@@ -79,7 +70,7 @@ try {
   if (inputDone) await sock.closeWrite();
   if (repliesIn < linesSent) await receiving;
 } catch (error) {
-  // A write failed: the server went away (or --timeout closed the socket); the reader says how.
+  // A write failed: the server went away, or --timeout closed the socket; the reader says how.
   if (!isClosedSocket(error) && !isPeerGone(error)) throw error;
 }
 
@@ -128,17 +119,16 @@ function restartSilence(): void {
 
 function closeSocket(): void {
   clearTimeout(silence);
-  if (open) sock.close();
-  open = false;
+  if (open) (open = false, sock.close());
 }
 
 /** The one line for a run that did not end well, and the exit status. */
 function report(): number {
   const server = formatHostPort(host, port);
-  const answered = linesSent
+  const sent = linesSent
     ? `${repliesIn} of ${linesSent} line(s) answered`
     : "before a line was sent";
-  const rest = unsent ? "; the rest of the input was not sent" : "";
+  const answered = sent + (unsent ? "; the rest of the input was not sent" : "");
   if (signal.aborted) {
     if (repliesIn < linesSent) log.error(`interrupted: ${answered}`);
     return signal.reason;
@@ -147,10 +137,10 @@ function report(): number {
   else if (reset) {
     const hint = lineByLine
       ? ""
-      : "; a server that decodes each read on its own, like the post's, may need --line-by-line";
-    log.error(`the server at ${server} reset the connection (${answered}${rest})${hint}`);
+      : "; a server that decodes each read, like the post's, may need --line-by-line";
+    log.error(`the server at ${server} reset the connection (${answered})${hint}`);
   } else if (serverGone.signal.aborted) {
-    log.error(`the server at ${server} closed the connection (${answered}${rest})`);
+    log.error(`the server at ${server} closed the connection (${answered})`);
   } else return 0;
   return 1;
 }

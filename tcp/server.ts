@@ -1,9 +1,8 @@
 /**
  * TCP server from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
  * accept a connection, upper-case everything it sends, send it back, until the client closes.
- * The tutorial serves one client and exits; this one serves every client at the same time and
- * keeps running (`--once` gives the tutorial's behaviour). Ctrl-C or SIGTERM stops it: open
- * connections get `--grace` seconds to finish, then it exits 0.
+ * The tutorial serves one client and exits; this one serves every client at once and keeps
+ * running (`--once`: as the tutorial). Ctrl-C or SIGTERM stops it, exit 0.
  *
  *   deno run --allow-net=127.0.0.1 tcp/server.ts [--host 127.0.0.1] [--port 5005] [--once]
  *
@@ -21,8 +20,7 @@ import { traced } from "../shared/trace.ts";
 const { host, port, once, maxConnections, idleTimeout, grace, log, signal } = start({
   path: "tcp/server.ts",
   role: "server",
-  summary: "TCP server: sends everything each client sends back upper-cased. Ctrl-C stops it " +
-    "(exit 0).",
+  summary: "TCP server: sends back upper-cased all that each client sends. Ctrl-C: exit 0.",
   flags: {
     once: toggle("serve one connection, then exit (as the tutorial does)"),
     quiet: toggle("no log line per connection (connected, closed, reset)"),
@@ -74,11 +72,8 @@ async function serve(con: Deno.TcpConn): Promise<void> {
     // while True:
     //     data = con.recv(1024).decode()  — up to 64 KiB; null once the client closed its side
     const count = await clients.waitFor(con, con.read(buffer));
-    //     capitalized = data.upper()  — in the buffer the bytes landed in; at the end, a
-    //                                   cut-off character goes back as it came
-    const capitalized = count === null
-      ? upper.flush()
-      : upper.upperCaseInPlace(buffer.subarray(0, count));
+    //     capitalized = data.upper()  — where the bytes landed; a cut-off last character as it came
+    const capitalized = count ? upper.upperCaseInPlace(buffer.subarray(0, count)) : upper.flush();
     //     con.send(capitalized.encode())  — like send(), write may take only part of the bytes:
     //                                      loop until all are out. A client that does not read
     //                                      slows only its own connection.
