@@ -4,6 +4,7 @@ import {
   denoRun,
   encode,
   freePort,
+  PTY_DRIVER,
   readBytes,
   ROOT,
   runScript,
@@ -122,20 +123,7 @@ test("tcp/client reports a refused connection in one line, exit 1", async () => 
  * then Ctrl-D, and returns everything the terminal showed.
  */
 async function onTerminal(script: string, port: number, lines: string[]): Promise<string> {
-  const driver = `
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b""
-def read_until(marker, limit=20):
-    global out
-    end = time.time() + limit
-    while marker not in out and time.time() < end:
-        try:
-            out += os.read(fd, 4096)
-        except OSError:
-            break
+  const driver = PTY_DRIVER + `
 for line in ${JSON.stringify(lines)}:
     read_until(b"->")
     out = out.replace(b"->", b"<prompt>", 1)

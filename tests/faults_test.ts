@@ -9,8 +9,10 @@ import {
   decode,
   denoRun,
   encode,
+  PTY_DRIVER,
   ROOT,
   runScript,
+  spawnScript,
   startServer,
   test,
   waitUntil,
@@ -116,14 +118,7 @@ for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
         ? Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" })
         : undefined;
       const port = tcp?.port ?? (udp!.addr as Deno.NetAddr).port;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: denoRun(`${kind}/client.ts`, ["--port", `${port}`, "--timeout", "60"]),
-        cwd: ROOT,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
+      const child = spawnScript(`${kind}/client.ts`, ["--port", `${port}`, "--timeout", "60"]);
       const writer = child.stdin.getWriter();
       try {
         await writer.write(encode("hello\n")); // stdin stays open: the client still reads it
@@ -144,20 +139,7 @@ for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
 test("tcp/client at a terminal sees the server stop while it waits at the prompt", async () => {
   const server = await startServer("tcp/server.ts", ["--grace", "10"]);
   // Type one line, see its reply and the next prompt, stop the server, read until the client ends.
-  const driver = `
-import os, pty, sys, time, signal
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b""
-def read_until(marker, limit=20):
-    global out
-    end = time.time() + limit
-    while marker not in out and time.time() < end:
-        try:
-            out += os.read(fd, 4096)
-        except OSError:
-            break
+  const driver = PTY_DRIVER + `
 read_until(b"->")
 os.write(fd, b"hello\\n")
 read_until(b"HELLO\\r\\n->")

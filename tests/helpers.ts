@@ -135,6 +135,38 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Starts a script with stdin, stdout and stderr piped; the caller ends it. */
+export function spawnScript(script: string, args: string[], flags = ["--allow-net"]) {
+  const stdio = { stdin: "piped", stdout: "piped", stderr: "piped" } as const;
+  const command = {
+    args: denoRun(script, args, flags),
+    cwd: ROOT,
+    ...stdio,
+    env: { NO_COLOR: "1" },
+  };
+  return new Deno.Command(Deno.execPath(), command).spawn();
+}
+
+/**
+ * The start of a Python program that runs argv[1:] on a pseudo-terminal (`pid`, `fd`) and
+ * `read_until(marker, limit)` adds what the terminal shows to `out` until `marker` appears.
+ */
+export const PTY_DRIVER = `
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+def read_until(marker, limit=20):
+    global out
+    end = time.time() + limit
+    while marker not in out and time.time() < end:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+`;
+
 /** Runs a script to the end with `stdin` piped in; kills it if it outlives `limitMs`. */
 export async function runScript(
   script: string,
@@ -142,14 +174,7 @@ export async function runScript(
   stdin: string | Uint8Array = "",
   { flags = ["--allow-net"], limitMs = RUN_LIMIT_MS } = {},
 ): Promise<RunResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: denoRun(script, args, flags),
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const child = spawnScript(script, args, flags);
   const killer = setTimeout(() => child.kill("SIGKILL"), limitMs);
   const writing = (async () => {
     const writer = child.stdin.getWriter();
