@@ -47,7 +47,7 @@ export function clientBindAddress(serverHost: string): string {
 }
 
 /** True when `address` is the server at `host`:`port` (for a name, the port alone decides). */
-export function isFrom(address: Deno.Addr, host: string, port: number): boolean {
+export function isFromServer(address: Deno.Addr, host: string, port: number): boolean {
   const { hostname, port: from } = address as Deno.NetAddr;
   const isIpLiteral = host.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
   return from === port && (!isIpLiteral || hostname === host);

@@ -12,7 +12,7 @@
  * @module
  */
 import { formatHostPort } from "./address.ts";
-import { UsageError } from "./options.ts";
+import { UsageError } from "./flags.ts";
 
 /** What a script was to reach or bind, and the address a UDP client binds for itself. */
 export type Target = { host: string; port: number; bindHost?: string };

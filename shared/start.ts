@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { start } from "./start.ts";
- * import { toggle } from "./options.ts";
+ * import { toggle } from "./flags.ts";
  * const spec = { path: "tcp/server.ts", role: "server", summary: "Upper-cases." } as const;
  * const { once, log } = start({ ...spec, flags: { once: toggle("serve one, then exit") } });
  * if (once) log.info("serving one connection");
@@ -19,7 +19,7 @@
 import { formatHostPort } from "./address.ts";
 import { describeFailure, isClosedSocket, type Target } from "./errors.ts";
 import { createLog, type Log } from "./log.ts";
-import { type Flags, parseFlags, usage, type Values } from "./options.ts";
+import { type Flags, parseFlags, usage, type Values } from "./flags.ts";
 import { startTracing, trace } from "./trace.ts";
 
 /**
@@ -27,7 +27,7 @@ import { startTracing, trace } from "./trace.ts";
  * (servers bind `--host`/`--port`, port 0 allowed; clients reach them), the `summary` `--help`
  * starts with, its own `flags`, whether it uses `datagrams` (`Deno.listenDatagram`, behind
  * `--unstable-net`), and for a client that binds an address of its own (UDP), which one it
- * `bindsFor` a server at `host`.
+ * `bindAddressFor` a server at `host`.
  */
 export type ScriptSpec<F extends Flags> = {
   path: string;
@@ -35,7 +35,7 @@ export type ScriptSpec<F extends Flags> = {
   summary: string;
   flags: F;
   datagrams?: boolean;
-  bindsFor?: (host: string) => string;
+  bindAddressFor?: (host: string) => string;
 };
 
 /** The flags' values, the log (`--quiet` silences its per-peer lines) and the Ctrl-C signal. */
@@ -52,14 +52,16 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
     Deno.exit(2);
   }
   if (values.help) {
-    console.log(usage(spec, spec.bindsFor ? `HOST,${spec.bindsFor("192.0.2.1")}` : "HOST"));
+    console.log(
+      usage(spec, spec.bindAddressFor ? `HOST,${spec.bindAddressFor("192.0.2.1")}` : "HOST"),
+    );
     Deno.exit(0);
   }
   if (values.trace || values.traceJson) startTracing(name, values.traceJson ? "json" : "text");
   const quiet = (values as { quiet?: boolean }).quiet;
   const asEvent = values.traceJson ? (note: string) => trace({ call: "log", note }) : undefined;
   const log = createLog(name, quiet, asEvent);
-  const target: Target = { ...values, bindHost: spec.bindsFor?.(values.host) };
+  const target: Target = { ...values, bindHost: spec.bindAddressFor?.(values.host) };
   const controller = new AbortController();
   const fail = (error: unknown) => {
     // Ctrl-C closed a socket under a call waiting on it: that is how a script stops.

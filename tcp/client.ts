@@ -16,7 +16,7 @@
 // import socket
 import { formatHostPort } from "../shared/address.ts";
 import { isClosedSocket, isPeerGone } from "../shared/errors.ts";
-import { seconds, toggle } from "../shared/options.ts";
+import { seconds, toggle } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import * as stdio from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
@@ -70,7 +70,7 @@ try {
   if (inputDone) await sock.closeWrite();
   if (repliesIn < linesSent) await receiving;
 } catch (error) {
-  // A write failed: the server went away, or --timeout closed the socket; the reader says how.
+  // A write failed: the server went away, or --timeout closed the socket; the reader mustBe how.
   if (!isClosedSocket(error) && !isPeerGone(error)) throw error;
 }
 

@@ -10,10 +10,10 @@
  */
 // import socket
 import { announceListening } from "../shared/address.ts";
-import { trackClients } from "../shared/clients.ts";
+import { trackConnections } from "../shared/connections.ts";
 import { upperCaseStream } from "../shared/codec.ts";
 import { isClosedSocket } from "../shared/errors.ts";
-import { seconds, toggle, wholeNumber } from "../shared/options.ts";
+import { seconds, toggle, wholeNumber } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import { traced } from "../shared/trace.ts";
 
@@ -43,7 +43,7 @@ function stopListening(): void {
   listening = false;
 }
 signal.addEventListener("abort", stopListening);
-const clients = trackClients({ maxConnections, idleTimeout, grace, log, signal });
+const connections = trackConnections({ maxConnections, idleTimeout, grace, log, signal });
 
 while (listening) {
   let con: Deno.TcpConn;
@@ -52,16 +52,16 @@ while (listening) {
     con = await sock.accept();
   } catch (error) {
     if (isClosedSocket(error)) break; // Ctrl-C closed the listening socket
-    await clients.acceptFailed(error); // say, a client reset before we accepted it
+    await connections.acceptFailed(error); // say, a client reset before we accepted it
     continue;
   }
   con.setNoDelay(true); // a short reply goes out at once, not held back to fill a packet
-  if (!clients.admit(con)) continue; // past --max-connections: it was closed
+  if (!connections.admit(con)) continue; // past --max-connections: it was closed
   // Not awaited: each connection runs on its own, so a slow client never holds up the others.
-  serve(con).then(() => clients.end(con), (error) => clients.end(con, error));
+  serve(con).then(() => connections.end(con), (error) => connections.end(con, error));
   if (once) stopListening();
 }
-await clients.allClosed(); // after Ctrl-C, each connection gets --grace seconds to finish
+await connections.allClosed(); // after Ctrl-C, each connection gets --grace seconds to finish
 
 async function serve(con: Deno.TcpConn): Promise<void> {
   // TCP is a byte stream: a read may end inside a multibyte character, which the stream holds
@@ -71,7 +71,7 @@ async function serve(con: Deno.TcpConn): Promise<void> {
   while (true) {
     // while True:
     //     data = con.recv(1024).decode()  — up to 64 KiB; null once the client closed its side
-    const count = await clients.waitFor(con, con.read(buffer));
+    const count = await connections.waitFor(con, con.read(buffer));
     //     capitalized = data.upper()  — where the bytes landed; a cut-off last character as it came
     const capitalized = count ? upper.upperCaseInPlace(buffer.subarray(0, count)) : upper.flush();
     //     con.send(capitalized.encode())  — like send(), write may take only part of the bytes:

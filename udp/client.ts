@@ -10,9 +10,14 @@
  * @module
  */
 // import socket
-import { clientBindAddress, formatAddress, formatHostPort, isFrom } from "../shared/address.ts";
+import {
+  clientBindAddress,
+  formatAddress,
+  formatHostPort,
+  isFromServer,
+} from "../shared/address.ts";
 import { describePeerError, isClosedSocket, isTooLongForDatagram } from "../shared/errors.ts";
-import { seconds, wholeNumber } from "../shared/options.ts";
+import { seconds, wholeNumber } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import { input, print } from "../shared/stdio.ts";
 import { trace, traced } from "../shared/trace.ts";
@@ -23,7 +28,7 @@ const { host, port, timeout, giveUp, log, signal } = start({
   summary: "UDP client: sends each line as a datagram and prints the reply.\n" +
     "Exits 1 when a line got no reply, 130 on Ctrl-C, 143 on SIGTERM.",
   datagrams: true,
-  bindsFor: clientBindAddress,
+  bindAddressFor: clientBindAddress,
   flags: {
     timeout: seconds(2, "how long to wait for each reply", 0.001),
     giveUp: wholeNumber(5, "piped input: stop after N lines in a row get no reply"),
@@ -81,7 +86,7 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
     //   recvMsg, addr = sock.recvfrom(2048)
     const buffer = buffers.pop() ?? new Uint8Array(65_536);
     let [recvMsg, addr] = await sock.receive(buffer);
-    while (!isFrom(addr, host, port)) {
+    while (!isFromServer(addr, host, port)) {
       log.warn(`ignored a datagram from ${formatAddress(addr)}`);
       [recvMsg, addr] = await sock.receive(buffer);
     }

@@ -14,7 +14,7 @@
 import { announceListening, formatAddress } from "../shared/address.ts";
 import { upperCaseInPlace } from "../shared/codec.ts";
 import { describePeerError } from "../shared/errors.ts";
-import { probability, toggle } from "../shared/options.ts";
+import { probability, toggle } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import { traced } from "../shared/trace.ts";
 

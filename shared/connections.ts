@@ -6,12 +6,12 @@
  *
  * @example
  * ```ts
- * import { trackClients } from "./clients.ts";
+ * import { trackConnections } from "./connections.ts";
  * import { createLog } from "./log.ts";
  * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2 };
  * const signal = new AbortController().signal;
- * const clients = trackClients({ ...limits, log: createLog("example"), signal });
- * await clients.allClosed(); // at once: nothing was ever open
+ * const connections = trackConnections({ ...limits, log: createLog("example"), signal });
+ * await connections.allClosed(); // at once: nothing was ever open
  * ```
  * @module
  */
@@ -23,13 +23,13 @@ import type { Log } from "./log.ts";
  * The open connections of a TCP server. `admit` tracks a new one (false, with it closed and a log
  * line, past `maxConnections`). `waitFor` awaits a read of it, during which an idle timeout or a
  * shutdown may end it; bytes that come after a shutdown are too late to answer: null, as at the
- * end. `end` says its handler ended (with `error` if it failed): log how, close, forget; after a
+ * end. `end` mustBe its handler ended (with `error` if it failed): log how, close, forget; after a
  * shutdown it first ends our side and reads until the client ends its own, since closing with
  * unread input would send a reset that may discard replies not yet read. `acceptFailed` logs a
  * failed accept and waits a moment when out of file descriptors. `allClosed` resolves once every
  * connection has ended; after a shutdown, `grace` seconds at most.
  */
-export type Clients = {
+export type Connections = {
   admit(conn: Deno.TcpConn): boolean;
   waitFor(conn: Deno.TcpConn, read: Promise<number | null>): Promise<number | null>;
   end(conn: Deno.TcpConn, error?: unknown): Promise<void>;
@@ -38,13 +38,13 @@ export type Clients = {
 };
 
 /** Tracks connections within `limits`: `idleTimeout` 0 is never; `signal` is Ctrl-C. */
-export function trackClients(limits: {
+export function trackConnections(limits: {
   maxConnections: number;
   idleTimeout: number;
   grace: number;
   log: Log;
   signal: AbortSignal;
-}): Clients {
+}): Connections {
   const { maxConnections, idleTimeout, grace, log, signal } = limits;
   const open = new Map<Deno.TcpConn, { peer: string; waiting: boolean; endedBy?: string }>();
   let noneOpen = () => {};

@@ -14,7 +14,7 @@ import {
   toggle,
   UsageError,
   wholeNumber,
-} from "../shared/options.ts";
+} from "../shared/flags.ts";
 
 /** One of each kind of flag a script can declare. */
 const FLAGS = {

@@ -2,11 +2,11 @@
  * Command-line flags. Every script takes `--host`, `--port`, `--trace`, `--trace-json` and
  * `--help`, declares the rest where it starts (`{ once: toggle("...") }`) and gets back exactly
  * those, typed. `parseArgs` from `node:util` (Deno ships it) finds the tokens; they are checked
- * here, so that each message says what to change.
+ * here, so that each message mustBe what to change.
  *
  * @example
  * ```ts
- * import { parseFlags, seconds } from "./options.ts";
+ * import { parseFlags, seconds } from "./flags.ts";
  * const flags = { timeout: seconds(2, "how long to wait for each reply") };
  * parseFlags("client", flags, ["--timeout", ".5"]).timeout; // 0.5
  * ```
@@ -32,7 +32,7 @@ export class UsageError extends Error {
 export type Flag<Value extends number | boolean> = {
   default: Value;
   help: string;
-  value?: { name: string; says: string; whole: boolean; allows(value: number): boolean };
+  value?: { name: string; mustBe: string; whole: boolean; allows(value: number): boolean };
 };
 
 /** The flags a script declares, by name: `maxConnections` is `--max-connections`. */
@@ -52,24 +52,24 @@ export function toggle(help: string): Flag<boolean> {
 const MAX_SECONDS = 2_147_483;
 
 /** A number of seconds from `min` up. */
-export function seconds(fallback: number, help: string, min = 0): Flag<number> {
-  const says = `a number of seconds from ${min} to ${MAX_SECONDS} (like 2 or 0.5)`;
+export function seconds(byDefault: number, help: string, min = 0): Flag<number> {
+  const mustBe = `a number of seconds from ${min} to ${MAX_SECONDS} (like 2 or 0.5)`;
   const allows = (value: number) => value >= min && value <= MAX_SECONDS;
   return {
-    default: fallback,
-    help: `${help} (default ${fallback})`,
-    value: { name: "SEC", says, whole: false, allows },
+    default: byDefault,
+    help: `${help} (default ${byDefault})`,
+    value: { name: "SEC", mustBe, whole: false, allows },
   };
 }
 
 /** A whole number from `min` up. */
-export function wholeNumber(fallback: number, help: string, min = 1): Flag<number> {
-  const says = `a whole number of at least ${min}`;
+export function wholeNumber(byDefault: number, help: string, min = 1): Flag<number> {
+  const mustBe = `a whole number of at least ${min}`;
   const allows = (value: number) => value >= min;
   return {
-    default: fallback,
-    help: `${help} (default ${fallback})`,
-    value: { name: "N", says, whole: true, allows },
+    default: byDefault,
+    help: `${help} (default ${byDefault})`,
+    value: { name: "N", mustBe, whole: true, allows },
   };
 }
 
@@ -79,7 +79,7 @@ export function probability(help: string): Flag<number> {
   return {
     default: 0,
     help: `${help} (default 0)`,
-    value: { name: "P", says: "a probability from 0 to 1", whole: false, allows },
+    value: { name: "P", mustBe: "a probability from 0 to 1", whole: false, allows },
   };
 }
 
@@ -96,7 +96,7 @@ export function parseFlags<F extends Flags>(
 ): Values<F> {
   const lowest = role === "server" ? 0 : 1;
   const port = wholeNumber(DEFAULT_PORT, "", lowest);
-  port.value!.says = `a whole number from ${lowest} to 65535`;
+  port.value!.mustBe = `a whole number from ${lowest} to 65535`;
   port.value!.allows = (value) => value >= lowest && value <= 65535;
 
   const all: Flags = { port, trace: toggle(""), traceJson: toggle(""), help: toggle(""), ...flags };
@@ -138,7 +138,9 @@ export function parseFlags<F extends Flags>(
       const rule = all[name].value!;
       // Digits, with a fraction where one makes sense (2, 0.5, .5); no sign, exponent or spaces.
       const number = (rule.whole ? /^\d+$/ : /^(\d+\.?\d*|\.\d+)$/).test(text) ? Number(text) : NaN;
-      if (!rule.allows(number)) throw new UsageError(`${flag} must be ${rule.says}, not "${text}"`);
+      if (!rule.allows(number)) {
+        throw new UsageError(`${flag} must be ${rule.mustBe}, not "${text}"`);
+      }
       values[name] = number;
     }
   }
