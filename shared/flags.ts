@@ -178,5 +178,10 @@ export function usage(
     `       (for --host ::1: '--allow-net=[::1]'; for another host: --allow-net=${allowNet})`,
     "",
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
+    "",
+    server
+      ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0."
+      : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
+        "130 after Ctrl-C, 143 after SIGTERM.",
   ].join("\n");
 }

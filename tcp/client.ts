@@ -24,7 +24,7 @@ import { traced } from "../shared/trace.ts";
 const { host, port, timeout, lineByLine, log, signal } = start({
   path: "tcp/client.ts",
   role: "client",
-  summary: "TCP client: sends each line, prints the reply. Exit 1 on failure, 130 at Ctrl-C.",
+  summary: "TCP client: sends each line to the server and prints the reply.",
   flags: {
     timeout: seconds(0, "give up when a reply is owed and the server is silent (0: wait)"),
     lineByLine: toggle("piped input too: send a line, wait for its reply, then the next"),

@@ -20,7 +20,7 @@ import { traced } from "../shared/trace.ts";
 const { host, port, once, maxConnections, idleTimeout, grace, log, signal } = start({
   path: "tcp/server.ts",
   role: "server",
-  summary: "TCP server: sends back upper-cased all that each client sends. Ctrl-C: exit 0.",
+  summary: "TCP server: sends everything each client sends back upper-cased.",
   flags: {
     once: toggle("serve one connection, then exit (as the tutorial does)"),
     quiet: toggle("no log line per connection (connected, closed, reset)"),

@@ -25,8 +25,7 @@ import { trace, traced } from "../shared/trace.ts";
 const { host, port, timeout, giveUp, log, signal } = start({
   path: "udp/client.ts",
   role: "client",
-  summary: "UDP client: sends each line as a datagram and prints the reply.\n" +
-    "Exits 1 when a line got no reply, 130 on Ctrl-C, 143 on SIGTERM.",
+  summary: "UDP client: sends each line as a datagram and prints the reply.",
   datagrams: true,
   bindAddressFor: clientBindAddress,
   flags: {

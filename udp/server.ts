@@ -21,7 +21,7 @@ import { traced } from "../shared/trace.ts";
 const { host, port, drop, duplicate, log, signal } = start({
   path: "udp/server.ts",
   role: "server",
-  summary: "UDP server: sends every datagram back upper-cased. Ctrl-C stops it (exit 0).",
+  summary: "UDP server: sends every datagram back upper-cased.",
   datagrams: true,
   flags: {
     quiet: toggle("no log line per datagram (dropped, doubled, not sent)"),
