@@ -36,26 +36,28 @@ const { host, port, timeout, giveUp, log, signal } = start({
 const server = { hostname: host, port, transport: "udp" } as const;
 const bindAddress = clientBindAddress(host); // 127.0.0.1 for a server on this machine
 // At a terminal, one line at a time, as in the post. Piped (beyond the post), up to 32 lines are
-// on their way at once, each on its own socket, and the replies are printed in input order.
+// on their way at once, each on its own socket; each reply is printed once those before it are.
 const window = Deno.stdin.isTerminal() ? 1 : 32;
 const buffers: Uint8Array[] = []; // 64 KiB each: recvfrom(2048) would cut longer replies
-const replies: Promise<Uint8Array | "lost" | "unsent">[] = [];
-let [lines, printed, answered, unsent, lost, lostInARow] = [0, 0, 0, 0, 0, 0];
+const printed: Promise<void>[] = []; // each line's reply, printed in input order
+let [lines, answered, unsent, lost, lostInARow] = [0, 0, 0, 0, 0];
+const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server there, it seems
 
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
 for await (const msg of input("->", signal)) {
-  replies.push(exchange(msg, ++lines));
-  if (replies.length >= window) await printNextReply();
-  if (lostInARow >= giveUp && window > 1) break; // no server there, it seems
+  const [reply, before, line] = [exchange(msg, ++lines), printed.at(-1), lines];
+  printed.push(reply.then(async (reply) => (await before, printReply(reply, line))));
+  if (printed.length >= window) await printed.shift();
+  if (gaveUp()) break;
 }
-while (replies.length > 0 && !signal.aborted && lostInARow < giveUp) await printNextReply();
+await printed.at(-1);
 
 // sock.close()  — each line's socket is closed in exchange(), once its reply is in or given up on
 const [where, sent] = [formatHostPort(host, port), lines - unsent];
 if (signal.aborted) {
   answered < lines && log.error(`interrupted: ${answered} of ${lines} line(s) answered`);
-} else if (lostInARow >= giveUp && window > 1) {
+} else if (gaveUp()) {
   log.error(
     `${lostInARow} lines in a row got no reply from ${where} within ${timeout} s; ` +
       `stopped (--give-up ${giveUp}): is a UDP server running there?`,
@@ -77,7 +79,7 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
   // After --timeout seconds, or at Ctrl-C, closing the socket ends the wait for the reply.
   let closed = false;
   const close = () => closed || (closed = true, sock.close());
-  const giveUp = setTimeout(close, timeout * 1000);
+  const timer = setTimeout(close, timeout * 1000);
   signal.addEventListener("abort", close);
   try {
     //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
@@ -98,24 +100,27 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
       return (unsent++, "unsent");
     }
     if (!isClosedSocket(error)) throw error;
-    trace({ call: "recvfrom", note: `no reply within ${timeout} s` });
+    trace({
+      call: "recvfrom",
+      local: formatAddress(sock.addr),
+      note: `no reply within ${timeout} s`,
+    });
     return "lost";
   } finally {
-    clearTimeout(giveUp);
+    clearTimeout(timer);
     signal.removeEventListener("abort", close);
     close();
   }
 }
 
-async function printNextReply(): Promise<void> {
-  const [reply, line] = [await replies.shift()!, ++printed];
-  if (signal.aborted || reply === "unsent") return;
+function printReply(reply: Uint8Array | "lost" | "unsent", line: number): void {
+  if (signal.aborted || reply === "unsent" || gaveUp()) return;
   if (reply === "lost") {
     log.warn(`line ${line}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
     return void (lost++, lostInARow++);
   }
   //   print(recvMsg.decode())
-  await print(reply);
+  print(reply);
   buffers.push(new Uint8Array(reply.buffer)); // for another line's reply
   answered++;
   lostInARow = 0;
