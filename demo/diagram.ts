@@ -61,8 +61,11 @@ const SETTLE_MS = 40;
 /** After this long, an event whose cause never showed up is drawn anyway. */
 const GIVE_UP_MS = 3_000;
 
-/** Puts events in order by cause; `onStep` gets each in turn. */
-export function orderByCause(onStep: (step: Step) => void): {
+/**
+ * Puts events in order by cause; `onStep` gets each in turn: live, as soon as it can be drawn,
+ * or else all at `finish()` (the same order, unless a live side was slow to report).
+ */
+export function orderByCause(onStep: (step: Step) => void, live = true): {
   /** Queues an event of one side (each side's own order is kept). */
   push(event: DemoEvent): void;
   /** `side` has exited: none of its events is still to come. */
@@ -78,6 +81,7 @@ export function orderByCause(onStep: (step: Step) => void): {
   const connKey = new Map<string, string>(); // "side #1" -> the client's address: both ends
   const sent = new Map<string, { offset: number; size: number }[]>(); // "side key" -> sends
   const finished = new Set<string>(); // "side key": shut down or closed
+  const afterEnd = new Set<DemoEvent>(); // reported after the other side had exited
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const key = (e: DemoEvent) => `${e.side} ${connKey.get(`${e.side} ${e.conn}`)}`;
@@ -104,8 +108,9 @@ export function orderByCause(onStep: (step: Step) => void): {
   const queuedOrDrawn = (side: Side, call: string) =>
     history[side].filter((e) => e.call === call && !e.conn);
 
-  function isReady(e: DemoEvent, now: number): boolean {
-    if (done[other(e.side)] || now - e.seen > GIVE_UP_MS) return true;
+  /** True once what caused `e` has been drawn (a UDP send: once its fate is known). */
+  function isReady(e: DemoEvent): boolean {
+    if (afterEnd.has(e) && queues[other(e.side)].length > 0) return false;
     if (e.call === "sendto") return delivered(e) || closed.has(e.peer!);
     if (e.call === "recvfrom" && e.bytes) return emitted.has(causeOf.get(e)!);
     if (e.call === "accept") {
@@ -151,35 +156,47 @@ export function orderByCause(onStep: (step: Step) => void): {
     return parts.length === 1 ? "part of one send" : `parts of ${parts.length} sends`;
   }
 
-  /** Draws ready events, the earliest first; waits a moment for a side that is quiet. */
+  /**
+   * Draws each event whose cause is drawn, the server's first when both sides have one (a
+   * rule, not a clock, so the same exchange is drawn the same way). Live, a client event waits
+   * a moment for the server to report; an event whose cause never comes (a child died) is
+   * drawn after GIVE_UP_MS, or at the end.
+   */
   function drain(force = false) {
     clearTimeout(timer);
     while (true) {
       const now = Date.now();
-      const heads = (["client", "server"] as const).map((side) => queues[side][0])
-        .filter((e) => e && (force || isReady(e, now)));
+      const heads = [queues.server[0], queues.client[0]].filter((e) => e !== undefined);
       if (heads.length === 0) break;
-      const next = heads.reduce((a, b) => (b.time < a.time ? b : a));
-      const quiet = queues[other(next.side)].length === 0 && !done[other(next.side)];
-      if (!force && quiet && now - next.seen < SETTLE_MS) break;
+      let next = heads.find(isReady);
+      if (!next) {
+        const oldest = heads.reduce((a, b) => (b.time < a.time ? b : a));
+        if (!(force || done[other(oldest.side)] || now - oldest.seen > GIVE_UP_MS)) break;
+        next = oldest;
+      }
+      const serverMayReport = queues.server.length === 0 && !done.server;
+      if (!force && next.side === "client" && serverMayReport && now - next.seen < SETTLE_MS) {
+        break;
+      }
       queues[next.side].shift();
       emit(next);
     }
-    if (!force && (queues.client.length || queues.server.length)) {
+    if (live && !force && (queues.client.length || queues.server.length)) {
       timer = setTimeout(drain, SETTLE_MS);
     }
   }
 
   return {
     push(event) {
+      if (done[other(event.side)]) afterEnd.add(event); // the server is stopped after the client
       history[event.side].push(event);
       queues[event.side].push(event);
       match(event);
-      drain();
+      if (live) drain();
     },
     ended(side) {
       done[side] = true;
-      drain();
+      if (live) drain();
     },
     finish: () => drain(true),
   };
@@ -263,7 +280,7 @@ function drawArrow(step: Step, width: number): string {
 /** What an arrow says: the bytes (size and preview), or what the handshake or FIN is. */
 function arrowLabel({ event, arrow }: Step, room: number): string {
   if (arrow === "syn") return "SYN, SYN-ACK, ACK";
-  if (arrow === "fin") return "FIN: end of stream";
+  if (arrow === "fin") return "FIN (end of stream)";
   if (event.call === "log") return "reply lost (--drop)";
   const size = `${event.bytes!.length.toLocaleString("en-US")} B`;
   return `${size} ${preview(event.bytes!, room - size.length - 1)}`;
@@ -286,7 +303,7 @@ function laneText({ event: e, framing }: Step, addresses: boolean): string {
     case "recvfrom":
       return e.bytes ? `recvfrom${size}` : `recvfrom: ${e.note}`;
     case "recv":
-      if (!e.bytes?.length) return `recv 0 B: ${e.note ?? "end of stream"}`;
+      if (!e.bytes?.length) return `recv 0 B: ${e.note?.replace(/^\((.*)\)$/, "$1")}`;
       return `recv${size}${bytes(24)}${framing ? ` (${framing})` : ""}`;
     case "shutdown":
       return "shutdown(SHUT_WR)";
@@ -341,15 +358,18 @@ export function toMermaid(steps: Step[], layout: Layout, serverAddress: string):
       /\[[0-9a-f:.]+\]:\d+|\b\d{1,3}(\.\d{1,3}){3}:\d+\b/gi,
       (address) => address === serverAddress ? "server" : "client",
     );
-    const label = (what: string) => escapeMermaid(`${what}: ${arrowLabel(step, 40)}`);
-    if (step.arrow === "lost") {
-      out.push(`    ${from}-x${to}: ${label(call === "log" ? "sendto" : call)}`);
-    } else if (step.arrow === "unread") {
-      out.push(`    ${from}--)${to}: ${label(call)} (never read)`);
-    } else if (step.arrow) out.push(`    ${from}->>${to}: ${label(call)}`);
-    if (!step.arrow || step.arrow === "fin" || call === "log") {
-      out.push(`    Note over ${from}: ${escapeMermaid(text)}`);
-    }
+    const label = step.arrow && escapeMermaid(
+      step.arrow === "syn"
+        ? "connect (SYN, SYN-ACK, ACK)"
+        : call === "log"
+        ? arrowLabel(step, 0)
+        : step.arrow === "fin"
+        ? `${text} (FIN: end of stream)`
+        : `${call} ${arrowLabel(step, 40)}${step.arrow === "unread" ? " (never read)" : ""}`,
+    );
+    const line = { lost: "-x", unread: "--)", fin: "-)", syn: "->>", wire: "->>" };
+    if (step.arrow) out.push(`    ${from}${line[step.arrow]}${to}: ${label}`);
+    if (!step.arrow || call === "log") out.push(`    Note over ${from}: ${escapeMermaid(text)}`);
   }
   return out.join("\n") + "\n";
 }

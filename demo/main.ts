@@ -103,7 +103,7 @@ export async function runDemo(args: string[]): Promise<number> {
     if (values.mermaid) return;
     const rows = renderRow(step, layout).join("\n") + "\n";
     write(prompting ? `\r\x1b[K${rows}->` : rows);
-  });
+  }, !values.mermaid);
   if (!values.mermaid) write(renderHeader(layout).join("\n") + "\n");
 
   // The server first, on port 0: its first stdout line says which port it got.
