@@ -16,15 +16,18 @@
 import { styleText } from "node:util";
 import { displayWidth, preview, type TraceEvent } from "../shared/trace.ts";
 
+export type { TraceEvent };
+
 /** Which lane an event is drawn in. */
 export type Side = "client" | "server";
 
 /** One `--trace-json` line of one side, its bytes decoded. */
 export interface DemoEvent extends TraceEvent {
+  /** Whose lane it is drawn in. */
   side: Side;
   /** The script that reported it, `udp/client`. */
   script: string;
-  /** When it reported it, ms since the epoch (clocks only break ties; causes come first). */
+  /** When it reported it, ms since the epoch (only to break a deadlock: causes decide). */
   time: number;
   /** When the demo read it (for the live order's patience), ms since the epoch. */
   seen: number;
@@ -32,6 +35,7 @@ export interface DemoEvent extends TraceEvent {
 
 /** An event in its place, with what crossed the wire at that moment, if anything. */
 export interface Step {
+  /** What happened. */
   event: DemoEvent;
   /** `wire`: bytes arrive; `lost`: never arrive; `unread`: reach a closed socket; `fin`, `syn`. */
   arrow?: "wire" | "lost" | "unread" | "fin" | "syn";
@@ -204,9 +208,13 @@ export function orderByCause(onStep: (step: Step) => void, live = true): {
 
 /** Column widths of the terminal diagram: client text, the wire between lifelines, server. */
 export interface Layout {
+  /** Columns for each lane's text. */
   lane: number;
+  /** Columns between the two lifelines. */
   wire: number;
+  /** The lanes' names: `udp/client.ts`, `udp/server.ts`. */
   names: Record<Side, string>;
+  /** Whether rows are painted (a terminal, no `NO_COLOR`). */
   colour: boolean;
 }
 
