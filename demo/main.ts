@@ -52,17 +52,13 @@ const STOP_LIMIT_MS = 3_000;
 
 /** Runs the demo for command-line `args`; resolves with the exit status (the client's). */
 export async function runDemo(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      drop: { type: "string" },
-      duplicate: { type: "string" },
-      mermaid: { type: "boolean" },
-      verbose: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  const { values, positionals } = parsed;
   const [protocol, ...lines] = positionals;
   if (values.help) return console.log(HELP), 0;
   if (protocol !== "udp" && protocol !== "tcp") return usage("say udp or tcp");
@@ -203,6 +199,20 @@ export async function runDemo(args: string[]): Promise<number> {
 }
 
 type Seen = (event: DemoEvent) => void;
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      drop: { type: "string" },
+      duplicate: { type: "string" },
+      mermaid: { type: "boolean" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
 
 /** Sends `signal`, and SIGKILL if the child is still there after a bound; waits for its end. */
 async function stop(child: Deno.ChildProcess, signal: Deno.Signal): Promise<void> {
