@@ -13,7 +13,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { writeAll } from "../shared/bytes.ts";
 import { toLine } from "../shared/trace.ts";
 import {
   type DemoEvent,
@@ -90,7 +89,7 @@ export async function runDemo(args: string[]): Promise<number> {
   // What is drawn: rows live at the terminal (below the prompt's line), or Mermaid at the end.
   let out = Promise.resolve();
   const write = (text: string) =>
-    out = out.then(() => writeAll(Deno.stdout, encoder.encode(text))).catch(() => {});
+    out = out.then(() => writeAll(encoder.encode(text))).catch(() => {});
   let prompting = false; // the client's "->" is the last thing on the screen
   const steps: Step[] = [];
   const order = orderByCause((step) => {
@@ -251,3 +250,10 @@ function usage(message: string): number {
 }
 
 if (import.meta.main) Deno.exit(await runDemo(Deno.args));
+
+/** Writes every byte to stdout: one `write` may take only part of them. */
+async function writeAll(bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await Deno.stdout.write(bytes.subarray(written));
+  }
+}

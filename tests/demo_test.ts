@@ -6,7 +6,17 @@
 import assert from "node:assert/strict";
 import { escapeMermaid, layoutFor, orderByCause, parseEvent, renderRow } from "../demo/diagram.ts";
 import { displayWidth } from "../shared/trace.ts";
-import { decode, encode, hasCommand, ROOT, sleep, waitUntil, withinOrFail } from "./helpers.ts";
+import {
+  decode,
+  encode,
+  hasCommand,
+  PTY_DRIVER,
+  ROOT,
+  sleep,
+  test,
+  waitUntil,
+  withinOrFail,
+} from "./helpers.ts";
 
 const LIMIT_MS = 30_000;
 const env = { NO_COLOR: "1" };
@@ -63,7 +73,7 @@ async function assertNoChildLeft(stderr: string) {
 /** The lines of a diagram that match `pattern`. */
 const rows = (stdout: string, pattern: RegExp) => stdout.split("\n").filter((l) => pattern.test(l));
 
-Deno.test("demo udp draws each line's socket, datagrams both ways and the prints", async () => {
+test("demo udp draws each line's socket, datagrams both ways and the prints", async () => {
   const { code, stdout } = await demo(["udp", "hello", "안녕하세요"]);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /sendto \|-+ 5 B "hello" -+>\|/);
@@ -76,7 +86,7 @@ Deno.test("demo udp draws each line's socket, datagrams both ways and the prints
   for (const line of stdout.split("\n")) assert.ok(displayWidth(line) < 80, line);
 });
 
-Deno.test("demo udp --drop 1 draws the lost reply and the client's timeout", async () => {
+test("demo udp --drop 1 draws the lost reply and the client's timeout", async () => {
   const { code, stdout } = await demo(["udp", "--drop", "1", "hello"]);
   assert.equal(code, 1, "the client's status: a line got no reply");
   assert.match(stdout, /\| +X-+ reply lost \(--drop\) -+\| dropped the reply/);
@@ -84,7 +94,7 @@ Deno.test("demo udp --drop 1 draws the lost reply and the client's timeout", asy
   assert.doesNotMatch(stdout, /print/);
 });
 
-Deno.test("demo udp --duplicate 1 draws two replies, one printed, one never read", async () => {
+test("demo udp --duplicate 1 draws two replies, one printed, one never read", async () => {
   const { code, stdout } = await demo(["udp", "--duplicate", "1", "hello"]);
   assert.equal(code, 0);
   assert.equal(rows(stdout, /\|<-+ 5 B "HELLO" -+\| sendto/).length, 1);
@@ -93,7 +103,7 @@ Deno.test("demo udp --duplicate 1 draws two replies, one printed, one never read
   assert.match(stdout, /\| doubled the reply/);
 });
 
-Deno.test("demo tcp draws the connection, the bytes, the half-close and both closes", async () => {
+test("demo tcp draws the connection, the bytes, the half-close and both closes", async () => {
   const { code, stdout } = await demo(["tcp", "hello", "world"]);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /socket \+ connect \|-+ SYN, SYN-ACK, ACK -+>\|/);
@@ -106,7 +116,7 @@ Deno.test("demo tcp draws the connection, the bytes, the half-close and both clo
   assert.equal(rows(stdout, /close #1/).length, 2);
 });
 
-Deno.test("demo tcp takes piped lines and half-closes at their end", async () => {
+test("demo tcp takes piped lines and half-closes at their end", async () => {
   const { code, stdout } = await demo(["tcp"], { stdin: "hello\nworld\n" });
   assert.equal(code, 0);
   assert.match(stdout, /print "HELLO\\n/);
@@ -128,7 +138,7 @@ function assertMermaid(text: string) {
   }
 }
 
-Deno.test("demo --mermaid prints a valid sequenceDiagram, the same every run", async () => {
+test("demo --mermaid prints a valid sequenceDiagram, the same every run", async () => {
   const udp = await demo(["udp", "hello", "--mermaid"]);
   assertMermaid(udp.stdout);
   assert.match(udp.stdout, /\n {4}C->>S: sendto 5 B #34;hello#34;\n/);
@@ -142,7 +152,7 @@ Deno.test("demo --mermaid prints a valid sequenceDiagram, the same every run", a
   assert.match(tcp.stdout, /C->>S: connect[\s\S]*Note over S: accept[\s\S]*C-\)S: shutdown/);
 });
 
-Deno.test("demo stops both children on SIGINT and exits with the client's 130", async () => {
+test("demo stops both children on SIGINT and exits with the client's 130", async () => {
   const { code, stdout } = await demo(["udp"], {
     during: async (child) => {
       // Piped and idle, the client reports nothing: give both time to start, then interrupt
@@ -155,7 +165,7 @@ Deno.test("demo stops both children on SIGINT and exits with the client's 130", 
   assert.match(stdout, /\| close$/m, "the server was stopped and drew its close");
 });
 
-Deno.test("demo --help says what it draws and with which permissions", async () => {
+test("demo --help says what it draws and with which permissions", async () => {
   const { code, stdout } = await new Deno.Command(Deno.execPath(), {
     args: [...TASK, "--help"],
     cwd: ROOT,
@@ -245,20 +255,7 @@ Deno.test("Mermaid text escapes what Mermaid would read itself", () => {
 
 /** The demo at a terminal (Python's pty module): type `lines`, then `end` (Ctrl-D or Ctrl-C). */
 async function onTerminal(args: string[], lines: string[], end: string) {
-  const driver = `
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b""
-def read_until(marker, limit=20):
-    global out
-    end = time.time() + limit
-    while marker not in out and time.time() < end:
-        try:
-            out += os.read(fd, 4096)
-        except OSError:
-            break
+  const driver = PTY_DRIVER + `
 for line in ${JSON.stringify(lines)}:
     read_until(b"->")
     out = out.replace(b"->", b"<prompt>", 1)
@@ -281,25 +278,17 @@ sys.exit(os.waitstatus_to_exitcode(status))
 const noPty = !hasCommand("python3");
 if (noPty) console.warn("skipping the demo's terminal tests: python3 (its pty module) not found");
 
-Deno.test({
-  name: "demo at a terminal: the prompt takes a typed line, Ctrl-D ends both",
-  ignore: noPty,
-  async fn() {
-    const { code, screen } = await onTerminal(["udp"], ["hello"], "\x04");
-    assert.equal(code, 0, screen);
-    assert.match(screen, /^->hello$/m, "the typed line on the prompt's line");
-    assert.match(screen, /sendto \|-+ 5 B "hello" -+>\|/);
-    assert.match(screen, /print "HELLO" \|/);
-    assert.match(screen, /\| close$/m);
-  },
-});
+test("demo at a terminal: the prompt takes a typed line, Ctrl-D ends both", async () => {
+  const { code, screen } = await onTerminal(["udp"], ["hello"], "\x04");
+  assert.equal(code, 0, screen);
+  assert.match(screen, /^->hello$/m, "the typed line on the prompt's line");
+  assert.match(screen, /sendto \|-+ 5 B "hello" -+>\|/);
+  assert.match(screen, /print "HELLO" \|/);
+  assert.match(screen, /\| close$/m);
+}, noPty);
 
-Deno.test({
-  name: "demo at a terminal: Ctrl-C stops all three, exit 130",
-  ignore: noPty,
-  async fn() {
-    const { code, screen } = await onTerminal(["tcp"], ["hello"], "\x03");
-    assert.equal(code, 130, screen);
-    assert.match(screen, /print "HELLO\\n" \|/);
-  },
-});
+test("demo at a terminal: Ctrl-C stops all three, exit 130", async () => {
+  const { code, screen } = await onTerminal(["tcp"], ["hello"], "\x03");
+  assert.equal(code, 130, screen);
+  assert.match(screen, /print "HELLO\\n" \|/);
+}, noPty);
