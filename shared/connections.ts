@@ -23,7 +23,7 @@ import type { Log } from "./log.ts";
  * The open connections of a TCP server. `admit` tracks a new one (false, with it closed and a log
  * line, past `maxConnections`). `waitFor` awaits a read of it, during which an idle timeout or a
  * shutdown may end it; bytes that come after a shutdown are too late to answer: null, as at the
- * end. `end` mustBe its handler ended (with `error` if it failed): log how, close, forget; after a
+ * end. `end` says its handler ended (with `error` if it failed): log how, close, forget; after a
  * shutdown it first ends our side and reads until the client ends its own, since closing with
  * unread input would send a reset that may discard replies not yet read. `acceptFailed` logs a
  * failed accept and waits a moment when out of file descriptors. `allClosed` resolves once every

@@ -2,7 +2,7 @@
  * Command-line flags. Every script takes `--host`, `--port`, `--trace`, `--trace-json` and
  * `--help`, declares the rest where it starts (`{ once: toggle("...") }`) and gets back exactly
  * those, typed. `parseArgs` from `node:util` (Deno ships it) finds the tokens; they are checked
- * here, so that each message mustBe what to change.
+ * here, so that each message says what to change.
  *
  * @example
  * ```ts

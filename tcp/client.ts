@@ -70,7 +70,7 @@ try {
   if (inputDone) await sock.closeWrite();
   if (repliesIn < linesSent) await receiving;
 } catch (error) {
-  // A write failed: the server went away, or --timeout closed the socket; the reader mustBe how.
+  // A write failed: the server went away, or --timeout closed the socket; the reader says how.
   if (!isClosedSocket(error) && !isPeerGone(error)) throw error;
 }
 

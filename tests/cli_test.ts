@@ -54,7 +54,7 @@ for (const script of SCRIPTS) {
     }
   });
 
-  test(`${script} without --allow-net mustBe how to run it, exit 1`, async () => {
+  test(`${script} without --allow-net says how to run it, exit 1`, async () => {
     const result = await runScript(script, ["--port", "5005"], "", { flags: [] });
     assert.equal(result.code, 1);
     // The hint grants only the address asked for, and repeats the user's own flags.

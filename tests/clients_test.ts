@@ -130,7 +130,7 @@ function fakeTcpServer(answer: (data: Uint8Array, conn: Deno.Conn) => Promise<bo
   };
 }
 
-test("tcp/client mustBe how many replies came when the server hangs up early", async () => {
+test("tcp/client says how many replies came when the server hangs up early", async () => {
   let replies = 0;
   const server = fakeTcpServer(async (data, conn) => {
     // Answers the first two lines, then hangs up.
@@ -237,7 +237,7 @@ test("udp/client prints a duplicated reply once, for its own line", async () => 
   }
 });
 
-test("udp/client with no server mustBe where the lines went and asks about a server", async () => {
+test("udp/client with no server says where the lines went and asks about a server", async () => {
   const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const port = (silent.addr as Deno.NetAddr).port;
   try {
@@ -393,7 +393,7 @@ test("a host that cannot be found is named in the error", async () => {
   assert.match(result.stderr, /^\[tcp\/client\] error: cannot find host nosuchhost\.invalid/);
 });
 
-test("udp/server --help mustBe what --quiet silences: lines per datagram", async () => {
+test("udp/server --help says what --quiet silences: lines per datagram", async () => {
   const result = await runScript("udp/server.ts", ["--help"]);
   assert.match(decode(result.stdout), /--quiet +no log line per datagram/);
 });

@@ -20,7 +20,7 @@ Deno.test("a permission hint quotes a bracketed address and keeps the user's fla
   );
 });
 
-Deno.test("a datagram too long to send mustBe how long it was", () => {
+Deno.test("a datagram too long to send says how long it was", () => {
   const error = Object.assign(new Error("Message too long (os error 90)"), { code: "EMSGSIZE" });
   assert.equal(describePeerError(error, 70_000), "70000 bytes do not fit in a datagram; not sent");
 });

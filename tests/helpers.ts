@@ -8,7 +8,7 @@
 
 /**
  * The permissions that the tests which start the scripts and open sockets need: `deno task test`
- * grants them. A bare `deno test` grants none and runs the rest (tests/permissions_test.ts mustBe so).
+ * grants them. A bare `deno test` grants none and runs the rest (tests/permissions_test.ts says so).
  */
 export const MISSING_PERMISSIONS = (["net", "run", "read", "write"] as const)
   .filter((name) => Deno.permissions.querySync({ name }).state !== "granted");

@@ -1,7 +1,7 @@
 /**
  * Our programs mixed with the blog post's own Python programs (tests/fixtures, as written in
  * the post), with `nc` (netcat-openbsd) and with `socat`, and all four scripts over IPv6.
- * A test whose tool is missing is skipped, and mustBe which package provides it.
+ * A test whose tool is missing is skipped, and says which package provides it.
  */
 import assert from "node:assert/strict";
 import { upperCase } from "../shared/codec.ts";

@@ -1,6 +1,6 @@
 /**
- * One line in every test run that mustBe whether the tests that start the scripts ran: a bare
- * `deno test` skips them, for want of permissions, and this mustBe how to run them all.
+ * One line in every test run that says whether the tests that start the scripts ran: a bare
+ * `deno test` skips them, for want of permissions, and this says how to run them all.
  */
 import assert from "node:assert/strict";
 import { MISSING_PERMISSIONS } from "./helpers.ts";

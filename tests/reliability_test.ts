@@ -29,7 +29,7 @@ const LIMIT_MS = 15_000;
 
 /** `size` bytes of text that belongs to client `id` alone, Korean and ß included. */
 function textFor(id: number, size: number): Uint8Array {
-  const piece = encode(`client ${id} mustBe hello 안녕 straße; `);
+  const piece = encode(`client ${id} says hello 안녕 straße; `);
   const text = new Uint8Array(size);
   for (let at = 0; at < size; at += piece.length) text.set(piece.subarray(0, size - at), at);
   return text;
@@ -415,7 +415,7 @@ test("--grace bounds a shutdown that a client would drag out", async () => {
   const server = await startServer("tcp/server.ts", ["--grace", "0.5"]);
   const conn = await connect(server.port);
   let stopping = false;
-  // A client that never stops sending, whatever the server mustBe.
+  // A client that never stops sending, whatever the server says.
   const flooding = (async () => {
     while (!stopping) {
       await writeAll(conn, textFor(4, 4096));

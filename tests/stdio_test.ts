@@ -40,7 +40,7 @@ Deno.test("\\r\\n becomes \\n, also when a chunk ends between \\r and \\n", () =
   assert.equal(filter.atLineStart, false); // so the caller ends the last line with "\n"
 });
 
-Deno.test("atLineStart mustBe whether the input so far ends a line", () => {
+Deno.test("atLineStart says whether the input so far ends a line", () => {
   const filter = lineEndingFilter();
   assert.equal(filter.atLineStart, true); // nothing yet
   filter.push(encode("a"));

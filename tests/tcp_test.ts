@@ -206,7 +206,7 @@ test("tcp/client waits for a reply that comes slowly and in pieces", async () =>
   }
 });
 
-test("tcp/client mustBe so in one line and exits 1 when the server closes first", async () => {
+test("tcp/client says so in one line and exits 1 when the server closes first", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serving = listener.accept().then((conn) => conn.close());
   try {
