@@ -90,7 +90,7 @@ test("the codec gives Python's bytes when the corpus arrives in random pieces", 
   const parts: Uint8Array[] = [];
   for (let at = 0; at < input.length;) {
     const size = 1 + random(random(2) ? 8 : 5000);
-    parts.push(stream.push(input.subarray(at, at + size)).slice());
+    parts.push(stream.upperCaseInPlace(input.slice(at, at + size))); // the corpus stays as it is
     at += size;
   }
   parts.push(stream.flush());

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
-import { MAX_GROWTH, upperCase, upperCaseStream } from "../shared/codec.ts";
+import { MAX_GROWTH, upperCase, upperCaseInPlace, upperCaseStream } from "../shared/codec.ts";
 import { concat, decode, encode, randomSource } from "./helpers.ts";
 
 const upper = (text: string) => decode(upperCase(encode(text)));
 const bytes = (...values: number[]) => new Uint8Array(values);
 
-/** Feeds `input` to a stream cut at `cuts` and joins everything it gives back. */
+/** Feeds a copy of `input` to a stream cut at `cuts` and joins everything it gives back. */
 function streamed(input: Uint8Array, cuts: number[]): Uint8Array {
   const stream = upperCaseStream();
+  const copy = input.slice(); // upper-cased where it lies
   const parts: Uint8Array[] = [];
   let start = 0;
   for (const cut of [...cuts, input.length]) {
-    parts.push(stream.push(input.subarray(start, cut)).slice()); // valid until the next push
+    parts.push(stream.upperCaseInPlace(copy.subarray(start, cut)));
     start = cut;
   }
   parts.push(stream.flush());
@@ -108,20 +109,20 @@ Deno.test("upper-cases a four-byte character fed one byte at a time", () => {
 
 Deno.test("holds back an unfinished character until its next bytes or the end of the stream", () => {
   const stream = upperCaseStream();
-  assert.deepEqual(stream.push(bytes(0x61, 0xc3)), encode("A"));
+  assert.deepEqual(stream.upperCaseInPlace(bytes(0x61, 0xc3)), encode("A"));
   assert.deepEqual(stream.pending, 1);
-  assert.deepEqual(stream.push(new Uint8Array(0)), new Uint8Array(0)); // nothing new: still held
+  assert.deepEqual(stream.upperCaseInPlace(new Uint8Array(0)), new Uint8Array(0)); // still held
   assert.deepEqual(stream.pending, 1);
-  assert.deepEqual(stream.push(bytes(0x9f)), encode("SS")); // ß, completed
-  assert.deepEqual(stream.push(bytes(0xe2, 0x82)), new Uint8Array(0));
+  assert.deepEqual(stream.upperCaseInPlace(bytes(0x9f)), encode("SS")); // ß, completed
+  assert.deepEqual(stream.upperCaseInPlace(bytes(0xe2, 0x82)), new Uint8Array(0));
   assert.deepEqual(stream.flush(), bytes(0xe2, 0x82));
   assert.deepEqual(stream.flush(), new Uint8Array(0));
 });
 
 Deno.test("does not hold back bytes that no later byte could complete", () => {
   const stream = upperCaseStream();
-  assert.deepEqual(stream.push(bytes(0x61, 0xff)), bytes(0x41, 0xff));
-  assert.deepEqual(stream.push(bytes(0xe0, 0x80)), bytes(0xe0, 0x80)); // overlong: already invalid
+  assert.deepEqual(stream.upperCaseInPlace(bytes(0x61, 0xff)), bytes(0x41, 0xff));
+  assert.deepEqual(stream.upperCaseInPlace(bytes(0xe0, 0x80)), bytes(0xe0, 0x80)); // overlong
   assert.deepEqual(stream.pending, 0);
 });
 
@@ -135,17 +136,80 @@ Deno.test("a stream cut at random places gives the same bytes as the whole messa
   assert.deepEqual(streamed(input, cuts), upperCase(input));
 });
 
-Deno.test("a stream reuses one output buffer, replaced only when a chunk outgrows it", () => {
-  const stream = upperCaseStream();
-  const chunks = ["hello ", "straße ", "ΐ".repeat(100), "안", "녕 abc"].map(encode);
-  const outputs = new Set<ArrayBufferLike>();
-  for (const chunk of chunks) {
-    const output = stream.push(chunk);
-    assert.deepEqual(output, upperCase(chunk));
-    outputs.add(output.buffer);
+/** `text` in the middle of a larger buffer, as a datagram or a read lands in a receive buffer. */
+function received(text: string): Uint8Array {
+  const buffer = new Uint8Array(70_000);
+  const message = encode(text);
+  buffer.set(message, 5);
+  return buffer.subarray(5, 5 + message.length);
+}
+
+/** Asserts that `result` is `message` itself: the same memory, not a copy. */
+function assertSameMemory(result: Uint8Array, message: Uint8Array): void {
+  assert.equal(result.buffer, message.buffer);
+  assert.equal(result.byteOffset, message.byteOffset);
+}
+
+Deno.test("writes the upper case of ASCII and Korean over the message, in its own buffer", () => {
+  for (const text of ["hello", "hello ".repeat(10_000), "안녕하세요 hello", "한".repeat(9000)]) {
+    const message = received(text);
+    const result = upperCaseInPlace(message);
+    assertSameMemory(result, message);
+    assert.equal(result.length, message.length);
+    assert.equal(decode(message), text.toUpperCase());
   }
-  // ASCII, then growth past the first buffer (ß), then ΐ, which grows threefold.
-  assert.ok(outputs.size <= 3, `${outputs.size} buffers for ${chunks.length} chunks`);
+});
+
+Deno.test("writes a shortened upper case over the start of the message: ı becomes I", () => {
+  const message = received("ıa ı 한");
+  const result = upperCaseInPlace(message);
+  assertSameMemory(result, message);
+  assert.equal(decode(result), "IA I 한");
+});
+
+Deno.test("moves to a new array only when the upper case outgrows the message", () => {
+  const message = received("abc ΐ 한"); // ΐ: 2 bytes become 6
+  const result = upperCaseInPlace(message);
+  assert.ok(result.buffer !== message.buffer, "a new array");
+  assert.equal(decode(result), "ABC \u0399\u0308\u0301 한");
+  assert.equal(decode(message).slice(0, 4), "ABC "); // what came before is upper-cased in place
+  const balanced = received("ııŉ"); // two bytes saved by ı → I leave room for ŉ → ʼN
+  assertSameMemory(upperCaseInPlace(balanced), balanced);
+  assert.equal(decode(upperCaseInPlace(received("ııŉ"))), "IIʼN");
+  assert.equal(decode(upperCaseInPlace(received("straße"))), "STRASSE"); // ß and SS: 2 bytes each
+});
+
+Deno.test("upperCase leaves the message as it was", () => {
+  for (const text of ["hello", "hello ".repeat(1000), "straße 안녕", "ıı"]) {
+    const message = encode(text);
+    upperCase(message);
+    assert.equal(decode(message), text);
+  }
+});
+
+Deno.test("a later call never changes an earlier result", () => {
+  const texts = ["hello ", "straße ", "ΐ".repeat(100), "abc", "ı ı", "안녕 abc".repeat(200)];
+  const whole = texts.map((text) => upperCase(encode(text)));
+  const grown = texts.map((text) => upperCaseInPlace(encode(text)));
+  const stream = upperCaseStream();
+  const streamed = texts.map((text) => stream.upperCaseInPlace(encode(text)));
+  stream.upperCaseInPlace(bytes(0xc3));
+  const flushed = stream.flush();
+  stream.upperCaseInPlace(encode("ß ".repeat(100)));
+  upperCase(encode("ß ".repeat(100)));
+  const expected = texts.map((text) => encode(text.toUpperCase()));
+  for (const results of [whole, grown, streamed]) assert.deepEqual(results, expected);
+  assert.deepEqual(flushed, bytes(0xc3));
+});
+
+Deno.test("holds a copy of a cut-off character: the reader may reuse its buffer at once", () => {
+  const stream = upperCaseStream();
+  const buffer = new Uint8Array(4);
+  buffer.set([0x61, 0xea, 0xb0]); // "a", then the first two bytes of 각 (EA B0 81)
+  const first = stream.upperCaseInPlace(buffer.subarray(0, 3)).slice();
+  buffer.set([0x81, 0x62]); // the next read lands in the same buffer
+  const second = stream.upperCaseInPlace(buffer.subarray(0, 2));
+  assert.equal(decode(concat([first, second])), "A각B");
 });
 
 Deno.test("a message that shrinks, then grows back into line, keeps every byte", () => {
