@@ -260,7 +260,8 @@ for line in ${JSON.stringify(lines)}:
     read_until(b"->")
     out = out.replace(b"->", b"<prompt>", 1)
     os.write(fd, line.encode() + b"\\n")
-read_until(b"->")
+# The diagram draws arrows ("-->") too: wait for the last reply's print row, not for "->".
+read_until(('print "' + ${JSON.stringify(lines)}[-1].upper()).encode())
 os.write(fd, ${JSON.stringify(end)}.encode())
 read_until(b"<never>", 10)
 _, status = os.waitpid(pid, 0)
