@@ -7,8 +7,7 @@
  * @example
  * ```ts
  * import { parseFlags, seconds } from "./flags.ts";
- * const flags = { timeout: seconds(2, "how long to wait for each reply") };
- * parseFlags("client", flags, ["--timeout", ".5"]).timeout; // 0.5
+ * parseFlags("client", { timeout: seconds(2, "wait") }, ["--timeout", ".5"]).timeout; // 0.5
  * ```
  * @module
  */
@@ -26,13 +25,13 @@ export class UsageError extends Error {
 }
 
 /**
- * A flag: its `default`, its line in `--help`, and for a number its `value` rule: its name in
- * `--help` (`SEC`), what it must be in words, whether it is whole, and the test.
+ * A flag: its `default`, its line in `--help`, and for a number its `value`: its name in `--help`
+ * (`SEC`), its range, whether it is whole, and what it must be, in words.
  */
 export type Flag<Value extends number | boolean> = {
   default: Value;
   help: string;
-  value?: { name: string; mustBe: string; whole: boolean; allows(value: number): boolean };
+  value?: { name: string; min: number; max: number; whole?: boolean; mustBe: string };
 };
 
 /** The flags a script declares, by name: `maxConnections` is `--max-connections`. */
@@ -54,33 +53,22 @@ const MAX_SECONDS = 2_147_483;
 /** A number of seconds from `min` up. */
 export function seconds(byDefault: number, help: string, min = 0): Flag<number> {
   const mustBe = `a number of seconds from ${min} to ${MAX_SECONDS} (like 2 or 0.5)`;
-  const allows = (value: number) => value >= min && value <= MAX_SECONDS;
-  return {
-    default: byDefault,
-    help: `${help} (default ${byDefault})`,
-    value: { name: "SEC", mustBe, whole: false, allows },
-  };
+  return number(byDefault, help, { name: "SEC", min, max: MAX_SECONDS, mustBe });
 }
 
 /** A whole number from `min` up. */
 export function wholeNumber(byDefault: number, help: string, min = 1): Flag<number> {
   const mustBe = `a whole number of at least ${min}`;
-  const allows = (value: number) => value >= min;
-  return {
-    default: byDefault,
-    help: `${help} (default ${byDefault})`,
-    value: { name: "N", mustBe, whole: true, allows },
-  };
+  return number(byDefault, help, { name: "N", min, max: Infinity, whole: true, mustBe });
 }
 
 /** A probability from 0 to 1. */
 export function probability(help: string): Flag<number> {
-  const allows = (value: number) => value >= 0 && value <= 1;
-  return {
-    default: 0,
-    help: `${help} (default 0)`,
-    value: { name: "P", mustBe: "a probability from 0 to 1", whole: false, allows },
-  };
+  return number(0, help, { name: "P", min: 0, max: 1, mustBe: "a probability from 0 to 1" });
+}
+
+function number(byDefault: number, help: string, value: Flag<number>["value"]): Flag<number> {
+  return { default: byDefault, help: `${help} (default ${byDefault})`, value };
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
@@ -94,11 +82,9 @@ export function parseFlags<F extends Flags>(
   flags: F,
   args: string[] = Deno.args,
 ): Values<F> {
-  const lowest = role === "server" ? 0 : 1;
-  const port = wholeNumber(DEFAULT_PORT, "", lowest);
-  port.value!.mustBe = `a whole number from ${lowest} to 65535`;
-  port.value!.allows = (value) => value >= lowest && value <= 65535;
-
+  const min = role === "server" ? 0 : 1;
+  const mustBe = `a whole number from ${min} to 65535`;
+  const port = number(DEFAULT_PORT, "", { name: "PORT", min, max: 65535, whole: true, mustBe });
   const all: Flags = { port, trace: toggle(""), traceJson: toggle(""), help: toggle(""), ...flags };
   const values: Record<string, unknown> = { host: DEFAULT_HOST };
   const names = new Map([["host", "host"]]);
@@ -111,37 +97,30 @@ export function parseFlags<F extends Flags>(
     names.set(kebab(name), name);
     options[kebab(name)] ??= { type: flag.value ? "string" : "boolean" };
   }
-  const { tokens } = parseArgs({
-    args,
-    options,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
+  const strict = false; // unknown flags and missing values are told apart below, by their tokens
+  const { tokens } = parseArgs({ args, options, strict, allowPositionals: true, tokens: true });
   for (const token of tokens) {
     if (token.kind === "positional") throw new UsageError(`unexpected argument "${token.value}"`);
     if (token.kind !== "option") continue; // "--"
     const [name, flag, text] = [names.get(token.name), `--${token.name}`, token.value];
     if (name === undefined) throw new UsageError(`unknown option ${token.rawName}`);
+    const value = all[name]?.value;
     if (options[token.name].type === "boolean") {
       if (text !== undefined) throw new UsageError(`${flag} takes no value`);
       values[name] = true;
     } else if (text === undefined || (!token.inlineValue && text.startsWith("-"))) {
       const hint = text === undefined ? "" : ` (write ${flag}=VALUE for one that starts with "-")`;
       throw new UsageError(`${flag} needs a value${hint}`);
-    } else if (name === "host") {
-      if (text.trim() === "") {
-        throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
-      }
+    } else if (!value) { // --host
+      if (!text.trim()) throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
       values.host = text.replace(/^\[(.*)\]$/, "$1"); // [::1], as in a URL
     } else {
-      const rule = all[name].value!;
       // Digits, with a fraction where one makes sense (2, 0.5, .5); no sign, exponent or spaces.
-      const number = (rule.whole ? /^\d+$/ : /^(\d+\.?\d*|\.\d+)$/).test(text) ? Number(text) : NaN;
-      if (!rule.allows(number)) {
-        throw new UsageError(`${flag} must be ${rule.mustBe}, not "${text}"`);
+      const n = (value.whole ? /^\d+$/ : /^(\d+\.?\d*|\.\d+)$/).test(text) ? Number(text) : NaN;
+      if (!(n >= value.min && n <= value.max)) {
+        throw new UsageError(`${flag} must be ${value.mustBe}, not "${text}"`);
       }
-      values[name] = number;
+      values[name] = n;
     }
   }
   return values as Values<F>;
@@ -153,24 +132,25 @@ export function usage(
   allowNet: string,
 ): string {
   const server = script.role === "server";
+  const [host, port] = server ? ["address to bind", "port to bind, 0 for any free port"] : [
+    "server address",
+    "server port",
+  ];
   const rows = [
-    [
-      "--host ADDRESS",
-      `${server ? "address to bind" : "server address"} (default ${DEFAULT_HOST}; ::1 for IPv6)`,
-    ],
-    [
-      "--port PORT",
-      `${server ? "port to bind, 0 for any free port" : "server port"} (default ${DEFAULT_PORT})`,
-    ],
-    ...Object.entries(script.flags).map(([name, flag]) => [
-      `--${kebab(name)}${flag.value ? ` ${flag.value.name}` : ""}`,
-      flag.help,
-    ]),
+    ["--host ADDRESS", `${host} (default ${DEFAULT_HOST}; ::1 for IPv6)`],
+    ["--port PORT", `${port} (default ${DEFAULT_PORT})`],
+    ...Object.entries(script.flags).map((
+      [name, { value, help }],
+    ) => [`--${kebab(name)}${value ? ` ${value.name}` : ""}`, help]),
     ["--trace", "print every socket call on stderr, named as in the tutorial"],
     ["--trace-json", "the same as JSON lines (what deno task demo draws)"],
     ["-h, --help", "show this help"],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  const stops = server
+    ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0."
+    : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
+      "130 after Ctrl-C, 143 after SIGTERM.";
   return [
     script.summary,
     "",
@@ -179,9 +159,6 @@ export function usage(
     "",
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
     "",
-    server
-      ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0."
-      : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
-        "130 after Ctrl-C, 143 after SIGTERM.",
+    stops,
   ].join("\n");
 }
