@@ -84,7 +84,8 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   if (Deno.permissions.querySync({ name: "net", host: address }).state !== "granted") {
     fail(new Deno.errors.NotCapable(`Requires net access to "${address}"`));
   }
-  for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  const signals = [["SIGINT", 130], ["SIGTERM", 143]] as const;
+  for (const [signal, status] of Deno.build.os === "windows" ? signals.slice(0, 1) : signals) {
     Deno.addSignalListener(signal, () => {
       if (controller.signal.aborted) Deno.exit(spec.role === "client" ? status : 0);
       // What comes next (a log line, the shell's prompt) would otherwise start right after "^C".

@@ -26,7 +26,7 @@ const { host, port, timeout, lineByLine, log, signal } = start({
   role: "client",
   summary: "TCP client: sends each line to the server and prints the reply.",
   flags: {
-    timeout: seconds(0, "give up when a reply is owed and the server is silent (0: wait)"),
+    timeout: seconds(0, "give up when a reply is owed and the server is silent; 0: wait"),
     lineByLine: toggle("piped input too: send a line, wait for its reply, then the next"),
   },
 });

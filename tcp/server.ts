@@ -25,7 +25,7 @@ const { host, port, once, maxConnections, idleTimeout, grace, log, signal } = st
     once: toggle("serve one connection, then exit (as the tutorial does)"),
     quiet: toggle("no log line per connection (connected, closed, reset)"),
     maxConnections: wholeNumber(1024, "connections served at once; extras are closed"),
-    idleTimeout: seconds(0, "close a connection that sends nothing for SEC (0: never)"),
+    idleTimeout: seconds(0, "close a connection that sends nothing for SEC; 0: never"),
     grace: seconds(2, "time open connections get to finish after Ctrl-C"),
   },
 });
@@ -72,7 +72,7 @@ async function serve(con: Deno.TcpConn): Promise<void> {
     // while True:
     //     data = con.recv(1024).decode()  — up to 64 KiB; null once the client closed its side
     const count = await connections.waitFor(con, con.read(buffer));
-    //     capitalized = data.upper()  — where the bytes landed; a cut-off last character as it came
+    //     capitalized = data.upper()  — in place; at the end, a cut-off character goes as it came
     const capitalized = count ? upper.upperCaseInPlace(buffer.subarray(0, count)) : upper.flush();
     //     con.send(capitalized.encode())  — like send(), write may take only part of the bytes:
     //                                      loop until all are out. A client that does not read
