@@ -25,7 +25,7 @@ export const MAX_GROWTH = 3;
 /**
  * Upper-cases a whole message where it lies, in the caller's own buffer (the buffer a datagram
  * or a read landed in): returns `bytes` itself, or a part of it when upper-casing shortened it
- * (ı → I), or a new array only when it grew (ß → SS). ASCII and caseless text (Hangul) never
+ * (ı → I), or a new array only when it grew (ŉ → ʼN, 2 bytes to 3). ASCII and caseless text never
  * allocate.
  */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
