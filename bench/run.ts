@@ -1,5 +1,5 @@
 /**
- * `deno task bench [--quick] [--rounds N]`: our servers against the bare Deno loop doing the
+ * `deno task bench [--quick] [--rounds N] [--only TEXT]`: our servers against the bare Deno loop doing the
  * same work with the same codec (what our machinery costs), that loop with a bare a-z byte flip
  * for a codec on ASCII (the floor: what our codec costs), the same servers written for Node,
  * the blog post's Python servers and a minimal C epoll server (the machine's ceiling), on the
@@ -23,7 +23,7 @@ import { freePortFor, type StartedProcess, startProcess } from "./processes.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 const BUILD = `${ROOT}bench/build`;
 const MiB = 1024 * 1024;
-const { quick, rounds: ROUNDS } = parseArgs(Deno.args);
+const { quick, rounds: ROUNDS, only } = parseArgs(Deno.args);
 const SECONDS = quick ? 0.2 : 4;
 const WARMUP_SECONDS = quick ? 0.1 : 0.5;
 /** Issue #10: short lines piped through tcp/client.ts at this speed or faster. */
@@ -82,12 +82,15 @@ interface Result {
 /** One server on one workload: a result, or why there is none, for every round. */
 type Rounds = (Result | string)[];
 
-function parseArgs(args: string[]): { quick: boolean; rounds: number } {
+function parseArgs(args: string[]): { quick: boolean; rounds: number; only?: string } {
   let quick = false;
   let rounds: number | undefined;
+  let only: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--quick") {
       quick = true;
+    } else if (args[i] === "--only") {
+      only = args[++i]; // the workloads whose name holds this, printed only: results.md stays
     } else if (args[i] === "--rounds" || args[i].startsWith("--rounds=")) {
       const value = args[i].includes("=") ? args[i].slice("--rounds=".length) : args[++i];
       rounds = Number(value);
@@ -95,10 +98,12 @@ function parseArgs(args: string[]): { quick: boolean; rounds: number } {
         throw new Error(`--rounds takes a whole number of at least 1, not ${value}`);
       }
     } else {
-      throw new Error(`unknown argument ${args[i]}: bench/run.ts [--quick] [--rounds N]`);
+      throw new Error(
+        `unknown argument ${args[i]}: bench/run.ts [--quick] [--rounds N] [--only TEXT]`,
+      );
     }
   }
-  return { quick, rounds: rounds ?? (quick ? 2 : 3) };
+  return { quick, rounds: rounds ?? (quick ? 2 : 3), only };
 }
 
 async function build(): Promise<void> {
@@ -267,7 +272,7 @@ async function main(): Promise<void> {
     REFERENCES.map(([, title]) => title).join(" | ") + " |",
     "| --- | --- |" + " ---: |".repeat(6 + REFERENCES.length),
   ];
-  for (const workload of WORKLOADS) {
+  for (const workload of WORKLOADS.filter(({ name }) => name.includes(only ?? ""))) {
     const all = new Map<Implementation, Rounds>(IMPLEMENTATIONS.map((each) => [each, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? IMPLEMENTATIONS : IMPLEMENTATIONS.toReversed();
@@ -279,6 +284,7 @@ async function main(): Promise<void> {
     table.push(...rows);
     console.log(rows.join("\n"));
   }
+  if (only !== undefined) return;
   const piped = await pipedClients();
   console.log(piped.join("\n"));
   const machine = `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +

@@ -29,7 +29,14 @@ export const MAX_GROWTH = 3;
  * allocate.
  */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
-  return convert(bytes, bytes.length);
+  if (bytes.length >= NATIVE_FROM) return convert(bytes, bytes.length);
+  // Short ASCII, the common message, in the plainest loop there is; the rest from its first
+  // byte that is not ASCII.
+  let i = 0;
+  for (let byte; i < bytes.length && (byte = bytes[i]) < 0x80; i++) {
+    if (byte >= 0x61 && byte <= 0x7a) bytes[i] = byte ^ 0x20; // a-z loses its 0x20 bit
+  }
+  return i === bytes.length ? bytes : convert(bytes, bytes.length, i);
 }
 
 /** Upper-cases a whole message into a new array; `bytes` is left as it was. */
@@ -63,7 +70,8 @@ export function upperCaseStream(): UpperCaseStream {
       }
       const complete = completeLength(input);
       held = complete === input.length ? EMPTY : input.slice(complete); // a copy: the caller
-      return convert(input, complete); //                                  reuses its buffer
+      //                                                                     reuses its buffer
+      return upperCaseInPlace(complete === input.length ? input : input.subarray(0, complete));
     },
     flush() {
       const released = held;
@@ -82,14 +90,15 @@ const decoder = new TextDecoder();
 
 /**
  * Upper-cases the first `end` bytes of `bytes` over themselves while no character grows past
- * the bytes it came from; from the first that does, the rest goes to a new array.
+ * the bytes it came from; from the first that does, the rest goes to a new array. The `from`
+ * bytes before are done already.
  */
-function convert(bytes: Uint8Array, end: number): Uint8Array {
+function convert(bytes: Uint8Array, end: number, from = 0): Uint8Array {
   // Long all-ASCII text goes through V8's decoder, toUpperCase and encoder: 2-3 times faster
   // than the loop from NATIVE_FROM bytes on. A glance at every 16th byte spares Korean a
   // decoding in vain. It was all ASCII when each byte gave one character and none is U+FFFD
   // (a byte that is not UTF-8); then its upper case has the same length and fits over it.
-  if (end >= NATIVE_FROM && mayBeAscii(bytes, end)) {
+  if (from === 0 && end >= NATIVE_FROM && mayBeAscii(bytes, end)) {
     const text = decoder.decode(bytes.subarray(0, end));
     if (text.length === end && !text.includes("\ufffd")) {
       encoder.encodeInto(text.toUpperCase(), bytes);
@@ -97,8 +106,8 @@ function convert(bytes: Uint8Array, end: number): Uint8Array {
     }
   }
   let out = bytes;
-  let o = 0;
-  for (let i = 0; i < end;) {
+  let o = from;
+  for (let i = from; i < end;) {
     const byte = bytes[i];
     if (byte < 0x80) {
       out[o++] = byte >= 0x61 && byte <= 0x7a ? byte ^ 0x20 : byte; // a-z loses its 0x20 bit
