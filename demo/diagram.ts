@@ -192,7 +192,9 @@ export function orderByCause(onStep: (step: Step) => void, live = true): {
 
   return {
     push(event) {
-      if (done[other(event.side)]) afterEnd.add(event); // the server is stopped after the client
+      // The server is stopped after the client: its last lines follow all of the client's. (Not
+      // a connection's own events: those follow their causes, whenever they were reported.)
+      if (done[other(event.side)] && !event.conn) afterEnd.add(event);
       history[event.side].push(event);
       queues[event.side].push(event);
       match(event);
