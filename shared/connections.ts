@@ -8,10 +8,8 @@
  * ```ts
  * import { trackConnections } from "./connections.ts";
  * import { createLog } from "./log.ts";
- * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2 };
- * const signal = new AbortController().signal;
- * const connections = trackConnections({ ...limits, log: createLog("example"), signal });
- * await connections.allClosed(); // at once: nothing was ever open
+ * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2, log: createLog("example") };
+ * await trackConnections({ ...limits, signal: new AbortController().signal }).allClosed();
  * ```
  * @module
  */
@@ -23,11 +21,11 @@ import type { Log } from "./log.ts";
  * The open connections of a TCP server. `admit` tracks a new one (false, with it closed and a log
  * line, past `maxConnections`). `waitFor` awaits a read of it, during which an idle timeout or a
  * shutdown may end it; bytes that come after a shutdown are too late to answer: null, as at the
- * end. `end` says its handler ended (with `error` if it failed): log how, close, forget; after a
+ * end. `end`: its handler ended (with `error` if it failed): log how, close, forget; after a
  * shutdown it first ends our side and reads until the client ends its own, since closing with
  * unread input would send a reset that may discard replies not yet read. `acceptFailed` logs a
- * failed accept and waits a moment when out of file descriptors. `allClosed` resolves once every
- * connection has ended; after a shutdown, `grace` seconds at most.
+ * failed accept (and waits a moment when out of file descriptors). `allClosed` resolves once
+ * every connection has ended; after a shutdown, `grace` seconds at most.
  */
 export type Connections = {
   admit(conn: Deno.TcpConn): boolean;
@@ -37,7 +35,7 @@ export type Connections = {
   allClosed(): Promise<void>;
 };
 
-/** Tracks connections within `limits`: `idleTimeout` 0 is never; `signal` is Ctrl-C. */
+/** Tracks connections within `limits` (`idleTimeout` 0: never); `signal` is Ctrl-C. */
 export function trackConnections(limits: {
   maxConnections: number;
   idleTimeout: number;
@@ -73,22 +71,20 @@ export function trackConnections(limits: {
       const client = open.get(conn)!;
       if (signal.aborted) conn.closeWrite().catch(() => {}); // it was replying at Ctrl-C
       client.waiting = true;
-      const idle = idleTimeout > 0
-        ? setTimeout(() => {
-          client.endedBy = `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`;
-          closeQuietly(conn);
-        }, idleTimeout * 1000)
-        : undefined;
+      const idle = idleTimeout > 0 && setTimeout(() => {
+        client.endedBy = `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`;
+        closeQuietly(conn);
+      }, idleTimeout * 1000);
       try {
         const count = await read;
         return signal.aborted ? null : count;
       } finally {
         client.waiting = false;
-        clearTimeout(idle);
+        if (idle) clearTimeout(idle);
       }
     },
     async end(conn, error) {
-      const client = open.get(conn)!;
+      const { peer, endedBy } = open.get(conn)!;
       if (signal.aborted) {
         await conn.closeWrite().catch(() => {});
         const discard = new Uint8Array(16 * 1024);
@@ -97,8 +93,8 @@ export function trackConnections(limits: {
         }
       }
       if (error === undefined || isClosedSocket(error) || signal.aborted) {
-        log.info(`${client.peer} ${client.endedBy ?? "closed"}`);
-      } else log.warn(`${client.peer} ${describePeerError(error)}`);
+        log.info(`${peer} ${endedBy ?? "closed"}`);
+      } else log.warn(`${peer} ${describePeerError(error)}`);
       closeQuietly(conn);
       open.delete(conn);
       if (open.size === 0) noneOpen();

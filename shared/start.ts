@@ -19,14 +19,15 @@
 import { formatHostPort } from "./address.ts";
 import { describeFailure, isClosedSocket, type Target } from "./errors.ts";
 import { createLog, type Log } from "./log.ts";
-import { type Flags, parseFlags, usage, type Values } from "./flags.ts";
+import { type Flags, parseFlags, toggle, usage, type Values } from "./flags.ts";
 import { startTracing, trace } from "./trace.ts";
 
 /**
  * A script: its `path` from the project root as a reader types it (`udp/server.ts`), its `role`
  * (servers bind `--host`/`--port`, port 0 allowed; clients reach them), the `summary` `--help`
  * starts with, its own `flags`, whether it uses `datagrams` (`Deno.listenDatagram`, behind
- * `--unstable-net`), and for a client that binds an address of its own (UDP), which one it
+ * `--unstable-net`), for a server the `--help` line of `--quiet` (which silences the log's
+ * per-peer lines), and for a client that binds an address of its own (UDP), which one it
  * `bindAddressFor` a server at `host`.
  */
 export type ScriptSpec<F extends Flags> = {
@@ -35,6 +36,7 @@ export type ScriptSpec<F extends Flags> = {
   summary: string;
   flags: F;
   datagrams?: boolean;
+  quiet?: string;
   bindAddressFor?: (host: string) => string;
 };
 
@@ -44,21 +46,25 @@ export type Started<F extends Flags> = Values<F> & { log: Log; signal: AbortSign
 /** Sets up the frame for `spec`; exits for `--help`, a bad flag or a missing `--allow-net`. */
 export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   const name = spec.path.replace(/\.ts$/, "");
+  const flags = { ...spec.flags, ...quietFlag(spec) };
   let values: Values<F>;
   try {
-    values = parseFlags(spec.role, spec.flags);
+    values = parseFlags(spec.role, flags);
   } catch (error) {
     createLog(name).error(describeFailure(error, { host: "", port: 0 }, spec.path));
     Deno.exit(2);
   }
   if (values.help) {
     console.log(
-      usage(spec, spec.bindAddressFor ? `HOST,${spec.bindAddressFor("192.0.2.1")}` : "HOST"),
+      usage(
+        { ...spec, flags },
+        spec.bindAddressFor ? `HOST,${spec.bindAddressFor("192.0.2.1")}` : "HOST",
+      ),
     );
     Deno.exit(0);
   }
   if (values.trace || values.traceJson) startTracing(name, values.traceJson ? "json" : "text");
-  const quiet = (values as { quiet?: boolean }).quiet;
+  const quiet = (values as { quiet?: boolean }).quiet; // declared by quietFlag, not by F
   const asEvent = values.traceJson ? (note: string) => trace({ call: "log", note }) : undefined;
   const log = createLog(name, quiet, asEvent);
   const target: Target = { ...values, bindHost: spec.bindAddressFor?.(values.host) };
@@ -94,4 +100,9 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
     });
   }
   return { ...values, log, signal: controller.signal };
+}
+
+/** `--quiet`, for a script that has a log of per-peer lines to silence. */
+function quietFlag(spec: { quiet?: string }): Flags {
+  return spec.quiet === undefined ? {} : { quiet: toggle(spec.quiet) };
 }

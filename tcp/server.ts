@@ -21,9 +21,9 @@ const { host, port, once, maxConnections, idleTimeout, grace, log, signal } = st
   path: "tcp/server.ts",
   role: "server",
   summary: "TCP server: sends everything each client sends back upper-cased.",
+  quiet: "no log line per connection (connected, closed, reset)",
   flags: {
     once: toggle("serve one connection, then exit (as the tutorial does)"),
-    quiet: toggle("no log line per connection (connected, closed, reset)"),
     maxConnections: wholeNumber(1024, "connections served at once; extras are closed"),
     idleTimeout: seconds(0, "close a connection that sends nothing for SEC; 0: never"),
     grace: seconds(2, "time open connections get to finish after Ctrl-C"),

@@ -14,7 +14,7 @@
 import { announceListening, formatAddress } from "../shared/address.ts";
 import { upperCaseInPlace } from "../shared/codec.ts";
 import { describePeerError } from "../shared/errors.ts";
-import { probability, toggle } from "../shared/flags.ts";
+import { probability } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import { traced } from "../shared/trace.ts";
 
@@ -23,8 +23,8 @@ const { host, port, drop, duplicate, log, signal } = start({
   role: "server",
   summary: "UDP server: sends every datagram back upper-cased.",
   datagrams: true,
+  quiet: "no log line per datagram (dropped, doubled, not sent)",
   flags: {
-    quiet: toggle("no log line per datagram (dropped, doubled, not sent)"),
     drop: probability("drop each reply with probability P, as a network may"),
     duplicate: probability("send each reply twice with probability P"),
   },
