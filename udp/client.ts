@@ -94,17 +94,13 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
     return recvMsg;
   } catch (error) {
     if (isTooLongForDatagram(error)) {
-      log.warn(
-        `line ${line}: ${describePeerError(error, msg.length)} (UDP does not split messages)`,
-      );
+      const why = describePeerError(error, msg.length);
+      log.warn(`line ${line}: ${why} (UDP does not split messages)`);
       return (unsent++, "unsent");
     }
     if (!isClosedSocket(error)) throw error;
-    trace({
-      call: "recvfrom",
-      local: formatAddress(sock.addr),
-      note: `no reply within ${timeout} s`,
-    });
+    const local = formatAddress(sock.addr); // the trace's "recvfrom: no reply", on this socket
+    trace({ call: "recvfrom", local, note: `no reply within ${timeout} s` });
     return "lost";
   } finally {
     clearTimeout(timer);
