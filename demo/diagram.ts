@@ -85,7 +85,9 @@ export function orderByCause(onStep: (step: Step) => void, live = true): {
   const connKey = new Map<string, string>(); // "side #1" -> the client's address: both ends
   const sent = new Map<string, { offset: number; size: number }[]>(); // "side key" -> sends
   const finished = new Set<string>(); // "side key": shut down or closed
-  const afterEnd = new Set<DemoEvent>(); // reported after the other side had exited
+  // The server is stopped once the client has exited: from its listener's close on, its events
+  // follow all of the client's, however early they were reported (a rule, not a clock).
+  const afterEnd = new Set<DemoEvent>();
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const key = (e: DemoEvent) => `${e.side} ${connKey.get(`${e.side} ${e.conn}`)}`;
@@ -114,7 +116,7 @@ export function orderByCause(onStep: (step: Step) => void, live = true): {
 
   /** True once what caused `e` has been drawn (a UDP send: once its fate is known). */
   function isReady(e: DemoEvent): boolean {
-    if (afterEnd.has(e) && queues[other(e.side)].length > 0) return false;
+    if (afterEnd.has(e) && (queues.client.length > 0 || !done.client)) return false;
     if (e.call === "sendto") return delivered(e) || closed.has(e.peer!);
     if (e.call === "recvfrom" && e.bytes) return emitted.has(causeOf.get(e)!);
     if (e.call === "accept") {
@@ -192,9 +194,8 @@ export function orderByCause(onStep: (step: Step) => void, live = true): {
 
   return {
     push(event) {
-      // The server is stopped after the client: its last lines follow all of the client's. (Not
-      // a connection's own events: those follow their causes, whenever they were reported.)
-      if (done[other(event.side)] && !event.conn) afterEnd.add(event);
+      const stopping = event.side === "server" && event.call === "close" && !event.conn;
+      if (stopping || afterEnd.size > 0 && event.side === "server") afterEnd.add(event);
       history[event.side].push(event);
       queues[event.side].push(event);
       match(event);
