@@ -224,9 +224,9 @@ export interface Layout {
 /** A layout for `columns` terminal columns, lanes named after the two scripts. */
 export function layoutFor(columns: number, protocol: "udp" | "tcp", colour = false): Layout {
   const width = Math.max(60, Math.min(columns, 140)) - 1; // the last column wraps in some terminals
-  const lane = Math.floor((width - 2) * 0.3);
+  const lane = Math.floor((width - 4) * 0.3); // 4: " |" and "| " around the wire
   const names = { client: `${protocol}/client.ts`, server: `${protocol}/server.ts` };
-  return { lane, wire: width - 2 - 2 * lane, names, colour };
+  return { lane, wire: width - 4 - 2 * lane, names, colour };
 }
 
 /** The lanes' names above their lifelines. */

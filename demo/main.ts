@@ -73,10 +73,19 @@ export async function runDemo(args: string[]): Promise<number> {
   const note = (text: string) => values.verbose && console.error(`[demo] ${text}`);
 
   // Both children run `deno` itself: this process's executable when allowed, else "deno".
-  const deno = Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state ===
-      "granted"
-    ? Deno.execPath()
-    : "deno";
+  const allowed = (command: string) =>
+    Deno.permissions.querySync({ name: "run", command }).state === "granted";
+  const deno = allowed(Deno.execPath()) ? Deno.execPath() : "deno";
+  if (!allowed(deno)) {
+    console.error(
+      "error: the demo starts deno itself: run it as deno task demo, or deno run " +
+        "--allow-run=deno demo/main.ts",
+    );
+    return 1;
+  }
+  // The server runs in a process group of its own (detached), so that Ctrl-C at the terminal
+  // reaches the client alone: the server is stopped once the client has exited, and a client
+  // never sees its server go first.
   const run = (script: string, args: string[], stdin: "null" | "piped" | "inherit") =>
     new Deno.Command(deno, {
       args: ["run", "--allow-net=127.0.0.1", script, "--trace-json", ...args],
@@ -84,6 +93,7 @@ export async function runDemo(args: string[]): Promise<number> {
       stdin,
       stdout: "piped",
       stderr: "piped",
+      detached: script.endsWith("server.ts"),
     }).spawn();
 
   // What is drawn: rows live at the terminal (below the prompt's line), or Mermaid at the end.
@@ -199,18 +209,38 @@ export async function runDemo(args: string[]): Promise<number> {
 
 type Seen = (event: DemoEvent) => void;
 
+/** The demo's flags and its positionals, checked token by token as the scripts' are. */
 function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      drop: { type: "string" },
-      duplicate: { type: "string" },
-      mermaid: { type: "boolean" },
-      verbose: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const options = {
+    drop: { type: "string" },
+    duplicate: { type: "string" },
+    mermaid: { type: "boolean" },
+    verbose: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  const strict = false; // its messages name parseArgs' internals: ours are made from the tokens
+  const parsed = parseArgs({ args, options, allowPositionals: true, strict, tokens: true });
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    const flag = `--${token.name}`;
+    if (!Object.hasOwn(options, token.name)) throw new Error(`unknown option ${token.rawName}`);
+    const { value, inlineValue } = token;
+    if (options[token.name as keyof typeof options].type === "boolean") {
+      if (value !== undefined) throw new Error(`${flag} takes no value`);
+    } else if (value === undefined || (!inlineValue && value.startsWith("-"))) {
+      throw new Error(`${flag} needs a value`);
+    } else if (!/^(\d+\.?\d*|\.\d+)$/.test(value) || Number(value) > 1) {
+      throw new Error(`${flag} must be a probability from 0 to 1, not "${value}"`);
+    }
+  }
+  const values = parsed.values as {
+    drop?: string;
+    duplicate?: string;
+    mermaid?: boolean;
+    verbose?: boolean;
+    help?: boolean;
+  };
+  return { values, positionals: parsed.positionals };
 }
 
 /** Sends `signal`, and SIGKILL if the child is still there after a bound; waits for its end. */

@@ -44,7 +44,19 @@ export function trackConnections(limits: {
   signal: AbortSignal;
 }): Connections {
   const { maxConnections, idleTimeout, grace, log, signal } = limits;
-  const open = new Map<Deno.TcpConn, { peer: string; waiting: boolean; endedBy?: string }>();
+  // Per connection: whether it waits for its client, has had our end (FIN), or the client's.
+  type Client = {
+    peer: string;
+    waiting: boolean;
+    endedBy?: string;
+    shut?: boolean;
+    atEnd?: boolean;
+  };
+  const open = new Map<Deno.TcpConn, Client>();
+  const shutDown = (conn: Deno.TcpConn, client: Client) => {
+    if (!client.shut) conn.closeWrite().catch(() => {});
+    client.shut = true;
+  };
   let noneOpen = () => {};
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   signal.addEventListener("abort", () => {
@@ -52,7 +64,7 @@ export function trackConnections(limits: {
     log.notice(`shutting down: ${open.size} connection(s) get up to ${grace} s to finish`);
     for (const [conn, client] of open) {
       client.endedBy = "closed by the shutdown";
-      if (client.waiting) conn.closeWrite().catch(() => {}); // the client sees the end
+      if (client.waiting) shutDown(conn, client); // the client sees the end
     }
     graceTimer = setTimeout(() => open.forEach((_, conn) => closeQuietly(conn)), grace * 1000);
   });
@@ -69,7 +81,7 @@ export function trackConnections(limits: {
     },
     async waitFor(conn, read) {
       const client = open.get(conn)!;
-      if (signal.aborted) conn.closeWrite().catch(() => {}); // it was replying at Ctrl-C
+      if (signal.aborted) shutDown(conn, client); // it was replying at Ctrl-C
       client.waiting = true;
       const idle = idleTimeout > 0 && setTimeout(() => {
         client.endedBy = `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`;
@@ -77,6 +89,7 @@ export function trackConnections(limits: {
       }, idleTimeout * 1000);
       try {
         const count = await read;
+        client.atEnd = count === null;
         return signal.aborted ? null : count;
       } finally {
         client.waiting = false;
@@ -84,11 +97,12 @@ export function trackConnections(limits: {
       }
     },
     async end(conn, error) {
-      const { peer, endedBy } = open.get(conn)!;
+      const client = open.get(conn)!;
+      const { peer, endedBy } = client;
       if (signal.aborted) {
-        await conn.closeWrite().catch(() => {});
+        shutDown(conn, client);
         const discard = new Uint8Array(16 * 1024);
-        while (await conn.read(discard).catch(() => null) !== null) {
+        while (!client.atEnd && await conn.read(discard).catch(() => null) !== null) {
           // the client's late bytes: too late to answer
         }
       }

@@ -148,9 +148,10 @@ export function usage(
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   const stops = server
-    ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0."
+    ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0. It exits 1 when it cannot\n" +
+      "start (the port is in use, no network permission), 2 for a bad flag."
     : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
-      "130 after Ctrl-C, 143 after SIGTERM.";
+      "2 for a bad flag, 130 after Ctrl-C, 143 after SIGTERM.";
   return [
     script.summary,
     "",

@@ -36,8 +36,14 @@ const { host, port, timeout, lineByLine, log, signal } = start({
 const sock = traced(await Deno.connect({ hostname: host, port, transport: "tcp" }));
 sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 
-let [linesSent, repliesIn, inputDone, timedOut, open, unsent] = [0, 0, false, false, true, false];
-let [silence, reset]: [ReturnType<typeof setTimeout> | undefined, unknown] = [undefined, null];
+let linesSent = 0;
+let repliesIn = 0;
+let inputDone = false;
+let unsent = false; // input was read that the server went away before it could be sent
+let reset: unknown; // the server reset the connection
+let silence: ReturnType<typeof setTimeout> | undefined; // --timeout's timer: closes the socket
+let timedOut = false;
+let open = true;
 let replyIn = () => {}; // wakes the line-by-line loop below
 const serverGone = new AbortController(); // it closed or reset the connection before the end
 // data = sock.recv(1024); print(data.decode())  — beside the sending below, not after it: a line
@@ -103,7 +109,10 @@ async function receiveReplies(): Promise<void> {
     }
   } catch (error) {
     if (isPeerGone(error)) reset = error;
-    else if (!isClosedSocket(error)) throw (closeSocket(), error); // stdout failed: stop sending
+    else if (!isClosedSocket(error)) { // stdout failed: stop sending, then say why
+      closeSocket();
+      throw error;
+    }
   }
   if (!(inputDone && repliesIn >= linesSent)) serverGone.abort();
   replyIn();
@@ -119,7 +128,8 @@ function restartSilence(): void {
 
 function closeSocket(): void {
   clearTimeout(silence);
-  if (open) (open = false, sock.close());
+  if (open) sock.close();
+  open = false;
 }
 
 /** The one line for a run that did not end well, and the exit status. */

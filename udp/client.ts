@@ -46,8 +46,13 @@ const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
 for await (const msg of input("->", signal)) {
-  const [reply, before, line] = [exchange(msg, ++lines), printed.at(-1), lines];
-  printed.push(reply.then(async (reply) => (await before, printReply(reply, line))));
+  const line = ++lines;
+  const reply = exchange(msg, line);
+  const before = printed.at(-1); // the line before's print: this line's comes after it
+  printed.push(reply.then(async (reply) => {
+    await before;
+    printReply(reply, line);
+  }));
   if (printed.length >= window) await printed.shift();
   if (gaveUp()) break;
 }
@@ -77,8 +82,11 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
   // already closed, so it is never taken for the answer to a later line.
   const sock = traced(Deno.listenDatagram({ hostname: bindAddress, port: 0, transport: "udp" }));
   // After --timeout seconds, or at Ctrl-C, closing the socket ends the wait for the reply.
-  let closed = false;
-  const close = () => closed || (closed = true, sock.close());
+  let open = true;
+  const close = () => {
+    if (open) sock.close();
+    open = false;
+  };
   const timer = setTimeout(close, timeout * 1000);
   signal.addEventListener("abort", close);
   try {
@@ -96,11 +104,15 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
     if (isTooLongForDatagram(error)) {
       const why = describePeerError(error, msg.length);
       log.warn(`line ${line}: ${why} (UDP does not split messages)`);
-      return (unsent++, "unsent");
+      unsent++;
+      return "unsent";
     }
     if (!isClosedSocket(error)) throw error;
     const local = formatAddress(sock.addr); // the trace's "recvfrom: no reply", on this socket
-    trace({ call: "recvfrom", local, note: `no reply within ${timeout} s` });
+    const note = signal.aborted
+      ? "no reply: Ctrl-C ended the wait"
+      : `no reply within ${timeout} s`;
+    trace({ call: "recvfrom", local, note });
     return "lost";
   } finally {
     clearTimeout(timer);
@@ -113,7 +125,9 @@ function printReply(reply: Uint8Array | "lost" | "unsent", line: number): void {
   if (signal.aborted || reply === "unsent" || gaveUp()) return;
   if (reply === "lost") {
     log.warn(`line ${line}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
-    return void (lost++, lostInARow++);
+    lost++;
+    lostInARow++;
+    return;
   }
   //   print(recvMsg.decode())
   print(reply);
