@@ -160,7 +160,8 @@ export async function runDemo(args: string[]): Promise<number> {
     }
   })();
 
-  // Ctrl-C (the terminal signals all three of us), SIGTERM, a closed terminal: stop both.
+  // Ctrl-C (the terminal signals us and the client; the server has a process group of its own),
+  // SIGTERM, a closed terminal: the client first, then the server.
   let exited = false;
   const clientStatus = client.status.finally(() => (exited = true, wake()));
   const stopOn = (signal: Deno.Signal) => () => {
@@ -188,6 +189,7 @@ export async function runDemo(args: string[]): Promise<number> {
 
   const { code } = await clientStatus;
   await Promise.all([clientEvents, clientOutput]);
+  if (prompting) write("\r\x1b[K"), prompting = false; // the client's "->" (and a "^C") went with it
   await stop(server, "SIGTERM");
   await serverEvents;
   order.finish();
