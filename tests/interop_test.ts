@@ -60,34 +60,42 @@ function withoutPrompts(stdout: string): string {
  * readiness is polled: a bounded number of short tries to reach it.
  */
 async function startPythonServer(kind: "udp" | "tcp") {
-  const port = freePort();
-  const child = new Deno.Command("python3", {
-    args: [`tests/fixtures/${kind}_server.py`, "127.0.0.1", `${port}`],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const stop = async () => {
+  // The probe below binds the port for a moment to see whether it is taken; should the post's
+  // server try to bind it at that very moment, it exits (address in use): try another port.
+  for (let attempt = 1;; attempt++) {
+    const port = freePort();
+    const child = new Deno.Command("python3", {
+      args: [`tests/fixtures/${kind}_server.py`, "127.0.0.1", `${port}`],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    let exited = false;
+    child.status.then(() => exited = true);
+    const stop = async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited (the TCP server exits after its one client)
+      }
+      await child.status;
+      return await stderr;
+    };
     try {
-      child.kill("SIGKILL");
-    } catch {
-      // already exited (the TCP server exits after its one client)
+      await waitUntil(async () => exited || await reachable(kind, port), `python ${kind} server`, {
+        timeoutMs: 10_000,
+        intervalMs: 25,
+      });
+    } catch (error) {
+      await stop();
+      throw error;
     }
-    await child.status;
-    return await stderr;
-  };
-  try {
-    await waitUntil(() => reachable(kind, port), `python ${kind} server on port ${port}`, {
-      timeoutMs: 5_000,
-      intervalMs: 25,
-    });
-  } catch (error) {
-    await stop();
-    throw error;
+    if (!exited) return { port, child, stop };
+    const why = await stop();
+    if (attempt === 3) throw new Error(`the post's ${kind} server did not start: ${why}`);
   }
-  return { port, child, stop };
 }
 
 async function reachable(kind: "udp" | "tcp", port: number): Promise<boolean> {
