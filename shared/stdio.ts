@@ -15,8 +15,7 @@
  */
 import { trace } from "./trace.ts";
 
-/** The byte that ends a line. */
-export const NEWLINE = 0x0a;
+const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 
 /**
