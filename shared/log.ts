@@ -26,8 +26,8 @@ export interface Log {
 
 /** A log for `name`; `quiet` drops info and warn; `write`, if given, takes each line instead. */
 export function createLog(name: string, quiet = false, write?: (line: string) => void): Log {
-  const line = write ??
-    ((message: string) => writeStderrLine(`${paint("dim", `[${name}]`)} ${message}`));
+  const prefix = paint("dim", `[${name}]`);
+  const line = write ?? ((message: string) => writeStderrLine(`${prefix} ${message}`));
   const ignore = () => {};
   return {
     info: quiet ? ignore : line,
@@ -46,10 +46,12 @@ export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text:
 let colour: boolean | undefined;
 type StyleText = (format: string, text: string, options: object) => string;
 
+const encoder = new TextEncoder();
+
 /** Writes one line to stderr. A closed stderr is no reason to stop serving: it is ignored. */
 export function writeStderrLine(text: string): void {
   try {
-    Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
+    Deno.stderr.writeSync(encoder.encode(text + "\n"));
   } catch {
     // nowhere left to report
   }

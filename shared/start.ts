@@ -71,7 +71,9 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   const controller = new AbortController();
   const fail = (error: unknown) => {
     // Ctrl-C closed a socket under a call waiting on it: that is how a script stops.
-    if (controller.signal.aborted && isClosedSocket(error)) Deno.exit(0);
+    if (controller.signal.aborted && isClosedSocket(error)) {
+      Deno.exit(spec.role === "client" ? controller.signal.reason : 0);
+    }
     log.error(describeFailure(error, target, spec.path));
     Deno.exit(1);
   };

@@ -59,11 +59,15 @@ function typed(line: Uint8Array): Uint8Array {
 /** `Deno.stdin.read`, with a failure named as the standard input's; null when `stop` aborts. */
 export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise<number | null> {
   if (stop?.aborted) return null;
-  const stopped = new Promise<null>((done) => stop?.addEventListener("abort", () => done(null)));
+  let onAbort = () => {};
+  const stopped = new Promise<null>((done) => onAbort = () => done(null));
+  stop?.addEventListener("abort", onAbort);
   try {
     return await Promise.race([Deno.stdin.read(buffer), stopped]);
   } catch (error) {
     throw new Error(`cannot read standard input: ${(error as Error).message}`, { cause: error });
+  } finally {
+    stop?.removeEventListener("abort", onAbort); // one read, one listener: none left behind
   }
 }
 

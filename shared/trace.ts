@@ -52,9 +52,10 @@ export function startTracing(name: string, as: "text" | "json"): void {
 }
 
 /** Reports `event` as tracing is set: a line, a JSON object (`bytes` as base64 `data`), nothing. */
-export function trace({ bytes, ...event }: TraceEvent): void {
-  if (format === "text") return writeStderrLine(toLine({ bytes, ...event }));
-  if (format === "off") return;
+export function trace(reported: TraceEvent): void {
+  if (format === "off") return; // first: the clients report every line they read and print
+  if (format === "text") return writeStderrLine(toLine(reported));
+  const { bytes, ...event } = reported;
   const data = bytes && { size: bytes.length, data: btoa(Array.from(bytes, byteChar).join("")) };
   const time = performance.timeOrigin + performance.now();
   writeStderrLine(JSON.stringify({ time, script, ...event, ...data }));
