@@ -52,8 +52,6 @@ export interface UpperCaseStream {
   upperCaseInPlace(chunk: Uint8Array): Uint8Array;
   /** Releases the held bytes unchanged: the stream ended inside a character. */
   flush(): Uint8Array;
-  /** How many bytes are held back (0 to 3). */
-  readonly pending: number;
 }
 
 /** Starts a stream whose output, concatenated, equals `upperCase` of the whole input. */
@@ -62,14 +60,9 @@ export function upperCaseStream(): UpperCaseStream {
   return {
     upperCaseInPlace(chunk) {
       const input = held.length ? concat([held, chunk]) : chunk; // one character across two (rare)
-      let complete = input.length;
-      for (let lead = complete - 1; lead >= 0 && lead >= input.length - 3; lead--) {
-        if (input[lead] < 0x80) break;
-        if (input[lead] >= 0xc0) {
-          if (charLength(input, lead) === INCOMPLETE) complete = lead;
-          break;
-        }
-      }
+      let lead = input.length - 1; // the last character's first byte: back over 10xxxxxx bytes
+      while (lead > 0 && lead > input.length - 4 && (input[lead] & 0xc0) === 0x80) lead--;
+      const complete = lead >= 0 && charLength(input, lead) === INCOMPLETE ? lead : input.length;
       held = complete === input.length ? EMPTY : input.slice(complete); // the caller reuses chunk
       return upperCaseInPlace(input.subarray(0, complete));
     },
@@ -77,9 +70,6 @@ export function upperCaseStream(): UpperCaseStream {
       const released = held;
       held = EMPTY;
       return released;
-    },
-    get pending() {
-      return held.length;
     },
   };
 }

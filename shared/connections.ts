@@ -17,21 +17,17 @@ import { formatAddress } from "./address.ts";
 import { describePeerError, isClosedSocket } from "./errors.ts";
 import type { Log } from "./log.ts";
 
-/**
- * The open connections of a TCP server. `admit` tracks a new one (false, with it closed and a log
- * line, past `maxConnections`). `waitFor` awaits a read of it, during which an idle timeout or a
- * shutdown may end it; bytes that come after a shutdown are too late to answer: null, as at the
- * end. `end`: its handler ended (with `error` if it failed): log how, close, forget; after a
- * shutdown it first ends our side and reads until the client ends its own, since closing with
- * unread input would send a reset that may discard replies not yet read. `acceptFailed` logs a
- * failed accept (and waits a moment when out of file descriptors). `allClosed` resolves once
- * every connection has ended; after a shutdown, `grace` seconds at most.
- */
+/** The open connections of a TCP server. */
 export type Connections = {
+  /** Tracks a new connection; past `maxConnections`, closes it, logs why and returns false. */
   admit(conn: Deno.TcpConn): boolean;
+  /** Awaits `read`; null, as at the end, when a shutdown came first: too late to answer. */
   waitFor(conn: Deno.TcpConn, read: Promise<number | null>): Promise<number | null>;
+  /** Logs how the connection ended (`error` if it failed), closes it and forgets it. */
   end(conn: Deno.TcpConn, error?: unknown): Promise<void>;
+  /** Logs a failed accept; out of file descriptors, waits a moment first. */
   acceptFailed(error: unknown): Promise<void>;
+  /** Resolves once every connection has ended; after a shutdown, in `grace` seconds at most. */
   allClosed(): Promise<void>;
 };
 
@@ -44,14 +40,9 @@ export function trackConnections(limits: {
   signal: AbortSignal;
 }): Connections {
   const { maxConnections, idleTimeout, grace, log, signal } = limits;
-  // Per connection: whether it waits for its client, has had our end (FIN), or the client's.
-  type Client = {
-    peer: string;
-    waiting: boolean;
-    endedBy?: string;
-    shut?: boolean;
-    atEnd?: boolean;
-  };
+  // Per connection: whether it waits for its client, how it ended, whether our end (FIN) was
+  // sent, and whether the client's came.
+  type Client = { peer: string; waiting: boolean; endedBy?: string; shut?: boolean; end?: boolean };
   const open = new Map<Deno.TcpConn, Client>();
   const shutDown = (conn: Deno.TcpConn, client: Client) => {
     if (!client.shut) conn.closeWrite().catch(() => {});
@@ -73,7 +64,8 @@ export function trackConnections(limits: {
       const peer = formatAddress(conn.remoteAddr);
       if (open.size >= maxConnections) {
         log.warn(`${peer} turned away: already ${open.size} connection(s) (--max-connections)`);
-        return (closeQuietly(conn), false);
+        closeQuietly(conn);
+        return false;
       }
       open.set(conn, { peer, waiting: false });
       log.info(`${peer} connected`);
@@ -89,7 +81,7 @@ export function trackConnections(limits: {
       }, idleTimeout * 1000);
       try {
         const count = await read;
-        client.atEnd = count === null;
+        client.end = count === null;
         return signal.aborted ? null : count;
       } finally {
         client.waiting = false;
@@ -98,17 +90,16 @@ export function trackConnections(limits: {
     },
     async end(conn, error) {
       const client = open.get(conn)!;
-      const { peer, endedBy } = client;
+      // After a shutdown: end our side, then read to the client's end, as closing with unread
+      // input would send a reset, which may discard replies the client has not read yet.
       if (signal.aborted) {
         shutDown(conn, client);
         const discard = new Uint8Array(16 * 1024);
-        while (!client.atEnd && await conn.read(discard).catch(() => null) !== null) {
-          // the client's late bytes: too late to answer
-        }
+        while (!client.end && await conn.read(discard).catch(() => null) !== null);
       }
       if (error === undefined || isClosedSocket(error) || signal.aborted) {
-        log.info(`${peer} ${endedBy ?? "closed"}`);
-      } else log.warn(`${peer} ${describePeerError(error)}`);
+        log.info(`${client.peer} ${client.endedBy ?? "closed"}`);
+      } else log.warn(`${client.peer} ${describePeerError(error)}`);
       closeQuietly(conn);
       open.delete(conn);
       if (open.size === 0) noneOpen();
@@ -118,9 +109,8 @@ export function trackConnections(limits: {
         return log.info("a client reset its connection before it was accepted");
       }
       log.warn(`accept failed: ${describePeerError(error)}; still listening`);
-      if ((error as { code?: string }).code === "EMFILE") {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const outOfFiles = (error as { code?: string }).code === "EMFILE";
+      if (outOfFiles) await new Promise((resolve) => setTimeout(resolve, 100));
     },
     async allClosed() {
       if (open.size > 0) await new Promise<void>((resolve) => noneOpen = resolve);

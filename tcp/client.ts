@@ -1,11 +1,9 @@
 /**
- * TCP client from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
- * connect, then for each line: send it, print the server's reply.
+ * TCP client from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno: connect,
+ * then for each line: send it, print the server's reply. Type lines at the `->` prompt and end
+ * with Ctrl-D, or pipe them in:
  *
- *   deno run --allow-net=127.0.0.1 tcp/client.ts [--host 127.0.0.1] [--port 5005]
- *
- * Type lines at the `->` prompt and end with Ctrl-D, or pipe them in:
- *   printf 'hello\nworld\n' | deno run --allow-net=127.0.0.1 tcp/client.ts
+ *   printf 'hello\nworld\n' | deno run --allow-net=127.0.0.1 tcp/client.ts [--port 5005]
  *
  * TCP is a byte stream with no message boundaries: a `recv` may return part of a reply, or parts
  * of two. Ours ends every line it sends with `\n`, and a reply ends at its `\n`: the protocol of
@@ -18,7 +16,7 @@ import { formatHostPort } from "../shared/address.ts";
 import { isClosedSocket, isPeerGone } from "../shared/errors.ts";
 import { seconds, toggle } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
-import * as stdio from "../shared/stdio.ts";
+import { input, output, withNewline } from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, timeout, lineByLine, log, signal } = start({
@@ -36,15 +34,14 @@ const { host, port, timeout, lineByLine, log, signal } = start({
 const sock = traced(await Deno.connect({ hostname: host, port, transport: "tcp" }));
 sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 
-let linesSent = 0;
-let repliesIn = 0;
+// At a terminal, each line waits for its reply, as in the post; piped (beyond it), they stream.
+const waitForEachReply = Deno.stdin.isTerminal() || lineByLine;
+let [linesSent, repliesIn] = [0, 0];
 let inputDone = false;
-let unsent = false; // input was read that the server went away before it could be sent
-let reset: unknown; // the server reset the connection
+let [ended, hint] = ["", ""]; // why the replies stopped before every line was answered
 let silence: ReturnType<typeof setTimeout> | undefined; // --timeout's timer: closes the socket
-let timedOut = false;
 let open = true;
-let replyIn = () => {}; // wakes the line-by-line loop below
+let replyIn = () => {}; // wakes the sending loop when it waits for a reply
 const serverGone = new AbortController(); // it closed or reset the connection before the end
 // data = sock.recv(1024); print(data.decode())  — beside the sending below, not after it: a line
 // of any length never waits on its own reply, and a server that hangs up is seen at once.
@@ -53,23 +50,19 @@ const stop = AbortSignal.any([signal, serverGone.signal]);
 signal.addEventListener("abort", closeSocket); // sock.close() on Ctrl-C: a waiting read ends
 
 try {
-  if (Deno.stdin.isTerminal() || lineByLine) {
-    // while True:
-    //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
-    for await (const msg of stdio.input("->", stop)) {
-      //   sock.send(msg.encode())  — with "\n" after it: where the line ends
-      await send(stdio.withNewline(msg));
-      //   (receiveReplies prints the reply; the next line waits until it is in)
-      while (repliesIn < linesSent && !stop.aborted) await new Promise<void>((r) => replyIn = r);
+  // while True:
+  //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
+  for await (const msg of input("->", stop)) {
+    //   sock.send(msg.encode())  — with "\n" after it, where the line ends; like send(), write
+    //                              may take only part of the bytes: loop until all are out
+    const bytes = withNewline(msg);
+    linesSent++;
+    if (repliesIn === linesSent - 1) restartSilence(); // the clock starts when a reply is owed
+    for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
+    //   (receiveReplies prints the reply; the next line waits until it is in)
+    while (waitForEachReply && repliesIn < linesSent && !stop.aborted) {
+      await new Promise<void>((resolve) => replyIn = resolve);
     }
-  } else {
-    // Beyond the post: piped lines stream out, no round trip per line ("\r\n" goes out as "\n").
-    const [endings, buffer] = [stdio.lineEndingFilter(), new Uint8Array(64 * 1024)];
-    for (let count; (count = await stdio.readStdin(buffer, stop)) !== null;) {
-      if (stop.aborted) unsent = true; // read, but the server went away before it was sent
-      else await send(endings.push(buffer.subarray(0, count)));
-    }
-    if (!endings.atLineStart && !stop.aborted) await send(stdio.withNewline()); // the last line
   }
   inputDone = !stop.aborted;
   // shutdown(SHUT_WR): no more lines. The server sees the end once it has read them all.
@@ -83,38 +76,44 @@ try {
 // sock.close()
 closeSocket();
 await receiving; // a failure to print the replies ends the script here
-Deno.exit(report());
-
-/** sock.send for all of `bytes`: like send(), Deno's write may take only part of them. */
-async function send(bytes: Uint8Array): Promise<void> {
-  const owed = repliesIn < linesSent;
-  linesSent += stdio.countLines(bytes);
-  if (!owed) restartSilence(); // the clock starts with the first line owed a reply
-  for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
-}
+const answered = linesSent
+  ? `${repliesIn} of ${linesSent} line(s) answered`
+  : "before a line was sent";
+if (signal.aborted) {
+  if (repliesIn < linesSent) log.error(`interrupted: ${answered}`);
+} else if (ended) log.error(`${ended} (${answered})${hint}`);
+Deno.exit(signal.aborted ? signal.reason : ended ? 1 : 0);
 
 /** Reads and prints replies until every line is answered after the input's end. */
 async function receiveReplies(): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
+  let why = "closed the connection";
   try {
     while (!(inputDone && repliesIn >= linesSent)) {
       // data = sock.recv(1024)  — null once the server closed its side
       const count = await sock.read(buffer);
       if (count === null) break;
-      repliesIn += stdio.countLines(buffer.subarray(0, count)); // a reply is in at its "\n"
+      for (let i = 0; i < count; i++) if (buffer[i] === 0x0a) repliesIn++; // a reply ends at "\n"
       restartSilence();
       // print(data.decode())  — the bytes as they come, "\n" included
-      stdio.output(buffer.subarray(0, count));
+      output(buffer.subarray(0, count));
       replyIn();
     }
   } catch (error) {
-    if (isPeerGone(error)) reset = error;
-    else if (!isClosedSocket(error)) { // stdout failed: stop sending, then say why
+    if (isPeerGone(error)) {
+      why = "reset the connection";
+      if (!lineByLine) {
+        hint = "; a server that decodes each read, like the post's, may need --line-by-line";
+      }
+    } else if (!isClosedSocket(error)) { // stdout failed: stop sending, then say why
       closeSocket();
       throw error;
     }
   }
-  if (!(inputDone && repliesIn >= linesSent)) serverGone.abort();
+  if (!(inputDone && repliesIn >= linesSent)) {
+    ended ||= `the server at ${formatHostPort(host, port)} ${why}`; // unless --timeout came first
+    serverGone.abort();
+  }
   replyIn();
 }
 
@@ -122,7 +121,10 @@ async function receiveReplies(): Promise<void> {
 function restartSilence(): void {
   clearTimeout(silence);
   if (timeout > 0 && repliesIn < linesSent) {
-    silence = setTimeout(() => (timedOut = true, closeSocket()), timeout * 1000);
+    silence = setTimeout(() => {
+      ended = `no reply from ${formatHostPort(host, port)} within ${timeout} s`;
+      closeSocket();
+    }, timeout * 1000);
   }
 }
 
@@ -130,27 +132,4 @@ function closeSocket(): void {
   clearTimeout(silence);
   if (open) sock.close();
   open = false;
-}
-
-/** The one line for a run that did not end well, and the exit status. */
-function report(): number {
-  const server = formatHostPort(host, port);
-  const sent = linesSent
-    ? `${repliesIn} of ${linesSent} line(s) answered`
-    : "before a line was sent";
-  const answered = sent + (unsent ? "; the rest of the input was not sent" : "");
-  if (signal.aborted) {
-    if (repliesIn < linesSent) log.error(`interrupted: ${answered}`);
-    return signal.reason;
-  }
-  if (timedOut) log.error(`no reply from ${server} within ${timeout} s (${answered})`);
-  else if (reset) {
-    const hint = lineByLine
-      ? ""
-      : "; a server that decodes each read, like the post's, may need --line-by-line";
-    log.error(`the server at ${server} reset the connection (${answered})${hint}`);
-  } else if (serverGone.signal.aborted) {
-    log.error(`the server at ${server} closed the connection (${answered})`);
-  } else return 0;
-  return 1;
 }

@@ -110,9 +110,7 @@ Deno.test("upper-cases a four-byte character fed one byte at a time", () => {
 Deno.test("holds back an unfinished character until its next bytes or the end of the stream", () => {
   const stream = upperCaseStream();
   assert.deepEqual(stream.upperCaseInPlace(bytes(0x61, 0xc3)), encode("A"));
-  assert.deepEqual(stream.pending, 1);
   assert.deepEqual(stream.upperCaseInPlace(new Uint8Array(0)), new Uint8Array(0)); // still held
-  assert.deepEqual(stream.pending, 1);
   assert.deepEqual(stream.upperCaseInPlace(bytes(0x9f)), encode("SS")); // ß, completed
   assert.deepEqual(stream.upperCaseInPlace(bytes(0xe2, 0x82)), new Uint8Array(0));
   assert.deepEqual(stream.flush(), bytes(0xe2, 0x82));
@@ -123,7 +121,7 @@ Deno.test("does not hold back bytes that no later byte could complete", () => {
   const stream = upperCaseStream();
   assert.deepEqual(stream.upperCaseInPlace(bytes(0x61, 0xff)), bytes(0x41, 0xff));
   assert.deepEqual(stream.upperCaseInPlace(bytes(0xe0, 0x80)), bytes(0xe0, 0x80)); // overlong
-  assert.deepEqual(stream.pending, 0);
+  assert.deepEqual(stream.flush(), new Uint8Array(0)); // nothing held
 });
 
 Deno.test("a stream cut at random places gives the same bytes as the whole message", () => {

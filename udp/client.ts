@@ -1,21 +1,14 @@
 /**
- * UDP client from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno:
- * read a line, send it as one datagram, print the server's reply.
+ * UDP client from the blog post "Python socket으로 UDP와 TCP 소켓 통신해보기", in Deno: read a
+ * line, send it as one datagram, print the server's reply. Type lines at the `->` prompt and end
+ * with Ctrl-D, or pipe them in:
  *
- *   deno run --allow-net=127.0.0.1 udp/client.ts [--host 127.0.0.1] [--port 5005] [--timeout 2]
- *
- * Type lines at the `->` prompt and end with Ctrl-D, or pipe them in:
- *   printf 'hello\nworld\n' | deno run --allow-net=127.0.0.1 udp/client.ts
+ *   printf 'hello\nworld\n' | deno run --allow-net=127.0.0.1 udp/client.ts [--port 5005]
  *
  * @module
  */
 // import socket
-import {
-  clientBindAddress,
-  formatAddress,
-  formatHostPort,
-  isFromServer,
-} from "../shared/address.ts";
+import * as address from "../shared/address.ts";
 import { describePeerError, isClosedSocket, isTooLongForDatagram } from "../shared/errors.ts";
 import { seconds, wholeNumber } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
@@ -27,20 +20,20 @@ const { host, port, timeout, giveUp, log, signal } = start({
   role: "client",
   summary: "UDP client: sends each line as a datagram and prints the reply.",
   datagrams: true,
-  bindAddressFor: clientBindAddress,
+  bindAddressFor: address.clientBindAddress,
   flags: {
     timeout: seconds(2, "how long to wait for each reply", 0.001),
     giveUp: wholeNumber(5, "piped input: stop after N lines in a row get no reply"),
   },
 });
 const server = { hostname: host, port, transport: "udp" } as const;
-const bindAddress = clientBindAddress(host); // 127.0.0.1 for a server on this machine
+const bindAddress = address.clientBindAddress(host); // 127.0.0.1 for a server on this machine
 // At a terminal, one line at a time, as in the post. Piped (beyond the post), up to 32 lines are
 // on their way at once, each on its own socket; each reply is printed once those before it are.
 const window = Deno.stdin.isTerminal() ? 1 : 32;
-const buffers: Uint8Array[] = []; // 64 KiB each: recvfrom(2048) would cut longer replies
-const printed: Promise<void>[] = []; // each line's reply, printed in input order
-let [lines, answered, unsent, lost, lostInARow] = [0, 0, 0, 0, 0];
+const printed: Promise<void>[] = []; // the replies on their way, in input order
+const buffers: Uint8Array[] = []; // 64 KiB each, reused: recvfrom(2048) would cut longer replies
+let [lines, unsent, answered, lost, lostInARow] = [0, 0, 0, 0, 0];
 const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server there, it seems
 
 // while True:
@@ -48,30 +41,23 @@ const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server
 for await (const msg of input("->", signal)) {
   const line = ++lines;
   const reply = exchange(msg, line);
-  const before = printed.at(-1); // the line before's print: this line's comes after it
-  printed.push(reply.then(async (reply) => {
-    await before;
-    printReply(reply, line);
-  }));
+  const before = printed.at(-1); // its reply is printed after the line before's
+  printed.push(Promise.all([reply, before]).then(([reply]) => printReply(reply, line)));
   if (printed.length >= window) await printed.shift();
   if (gaveUp()) break;
 }
 await printed.at(-1);
 
 // sock.close()  — each line's socket is closed in exchange(), once its reply is in or given up on
-const [where, sent] = [formatHostPort(host, port), lines - unsent];
+const why = `got no reply from ${address.formatHostPort(host, port)} within ${timeout} s`;
 if (signal.aborted) {
-  answered < lines && log.error(`interrupted: ${answered} of ${lines} line(s) answered`);
+  if (answered < lines) log.error(`interrupted: ${answered} of ${lines} line(s) answered`);
 } else if (gaveUp()) {
-  log.error(
-    `${lostInARow} lines in a row got no reply from ${where} within ${timeout} s; ` +
-      `stopped (--give-up ${giveUp}): is a UDP server running there?`,
-  );
+  const hint = "is a UDP server running there?";
+  log.error(`${lostInARow} lines in a row ${why}; stopped (--give-up ${giveUp}): ${hint}`);
 } else if (lost > 0) {
-  log.error(
-    `${lost} of ${sent} line(s) got no reply from ${where} within ${timeout} s: ` +
-      "lost on the way, or no UDP server is running there",
-  );
+  const hint = "lost on the way, or no UDP server is running there";
+  log.error(`${lost} of ${lines - unsent} line(s) ${why}: ${hint}`);
 }
 Deno.exit(signal.aborted ? signal.reason : answered < lines ? 1 : 0);
 
@@ -92,11 +78,11 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
   try {
     //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
     await sock.send(msg, server);
-    //   recvMsg, addr = sock.recvfrom(2048)
+    //   recvMsg, addr = sock.recvfrom(2048)  — a datagram from anyone but the server is no reply
     const buffer = buffers.pop() ?? new Uint8Array(65_536);
     let [recvMsg, addr] = await sock.receive(buffer);
-    while (!isFromServer(addr, host, port)) {
-      log.warn(`ignored a datagram from ${formatAddress(addr)}`);
+    while (!address.isFromServer(addr, host, port)) {
+      log.warn(`ignored a datagram from ${address.formatAddress(addr)}`);
       [recvMsg, addr] = await sock.receive(buffer);
     }
     return recvMsg;
@@ -108,11 +94,8 @@ async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lo
       return "unsent";
     }
     if (!isClosedSocket(error)) throw error;
-    const local = formatAddress(sock.addr); // the trace's "recvfrom: no reply", on this socket
-    const note = signal.aborted
-      ? "no reply: Ctrl-C ended the wait"
-      : `no reply within ${timeout} s`;
-    trace({ call: "recvfrom", local, note });
+    const why = signal.aborted ? ": Ctrl-C ended the wait" : ` within ${timeout} s`;
+    trace({ call: "recvfrom", local: address.formatAddress(sock.addr), note: `no reply${why}` });
     return "lost";
   } finally {
     clearTimeout(timer);
@@ -127,11 +110,11 @@ function printReply(reply: Uint8Array | "lost" | "unsent", line: number): void {
     log.warn(`line ${line}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
     lost++;
     lostInARow++;
-    return;
+  } else {
+    //   print(recvMsg.decode())
+    print(reply);
+    buffers.push(new Uint8Array(reply.buffer)); // for another line's reply
+    answered++;
+    lostInARow = 0;
   }
-  //   print(recvMsg.decode())
-  print(reply);
-  buffers.push(new Uint8Array(reply.buffer)); // for another line's reply
-  answered++;
-  lostInARow = 0;
 }
