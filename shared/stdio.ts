@@ -1,7 +1,7 @@
 /**
  * The clients' keyboard and screen: Python's `input("->")` and `print(...)`, for bytes, so text
- * that is not UTF-8 goes to the server exactly as typed or piped. The prompt shows only at a
- * terminal. A failed read or write ends the script with one line saying which; a reader that has
+ * that is not UTF-8 goes to the server exactly as typed or piped, and the TCP client's streaming of
+ * piped input. `\r\n` counts as `\n`; the prompt shows only at a terminal. A failed read or write ends the script with one line saying which; a reader that has
  * gone (`| head`) ends it quietly with status 0, as Unix tools do.
  *
  * @example
@@ -14,6 +14,7 @@
 import { trace } from "./trace.ts";
 
 const NEWLINE = 0x0a;
+const RETURN = 0x0d;
 
 /**
  * Yields stdin line by line, without its `\n` or `\r\n`, like `input()`; ends at the end of
@@ -22,14 +23,11 @@ const NEWLINE = 0x0a;
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
   const buffer = new Uint8Array(64 * 1024);
-  const stopped = new Promise<null>((done) => stop?.addEventListener("abort", () => done(null)));
   let partial: Uint8Array[] = []; // the pieces of a line whose "\n" has not come yet
   while (!stop?.aborted) {
     // Ctrl-D in mid-line ends a read without "\n": no prompt then.
     if (interactive && partial.length === 0) writeStdout(new TextEncoder().encode(prompt));
-    const count = await Promise.race([Deno.stdin.read(buffer), stopped]).catch((error) => {
-      throw new Error(`cannot read standard input: ${error.message}`, { cause: error });
-    });
+    const count = await readStdin(buffer, stop);
     if (count === null) break;
     const data = buffer.subarray(0, count);
     let start = 0;
@@ -49,9 +47,24 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
 
 /** A line as `input()` gives it: without a `\r` at its end (Windows ends lines with `\r\n`). */
 function typed(line: Uint8Array): Uint8Array {
-  const bytes = line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+  const bytes = line.at(-1) === RETURN ? line.subarray(0, -1) : line;
   trace({ call: "input", bytes });
   return bytes;
+}
+
+/** `Deno.stdin.read`, with a failure named as the standard input's; null when `stop` aborts. */
+export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise<number | null> {
+  if (stop?.aborted) return null;
+  let onAbort = () => {};
+  const stopped = new Promise<null>((done) => onAbort = () => done(null));
+  stop?.addEventListener("abort", onAbort);
+  try {
+    return await Promise.race([Deno.stdin.read(buffer), stopped]);
+  } catch (error) {
+    throw new Error(`cannot read standard input: ${(error as Error).message}`, { cause: error });
+  } finally {
+    stop?.removeEventListener("abort", onAbort); // one read, one listener: none left behind
+  }
 }
 
 /** Writes `bytes` and a newline to stdout, like `print()`, without decoding them. */
@@ -79,8 +92,40 @@ function writeStdout(bytes: Uint8Array): void {
 }
 
 /** `line` with `\n` after it, in a new array: where the line ends. */
-export function withNewline(line: Uint8Array): Uint8Array {
+export function withNewline(line: Uint8Array = new Uint8Array(0)): Uint8Array {
   return concat([line, Uint8Array.of(NEWLINE)]);
+}
+
+/** How many `\n` bytes `bytes` holds: how many lines it ends. */
+export function countLines(bytes: Uint8Array): number {
+  let count = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) count++;
+  return count;
+}
+
+/**
+ * A filter for a stream of chunks that turns each `\r\n` into `\n`, as `input()` does; a `\r`
+ * at the end of a chunk waits for the next. `atLineStart` is false when the bytes so far end
+ * inside a line: the caller then ends it, as `input()` would.
+ */
+export function lineEndingFilter(): { push(chunk: Uint8Array): Uint8Array; atLineStart: boolean } {
+  let heldReturn = false; // the last chunk ended with "\r": is it part of a "\r\n"?
+  const filter = {
+    atLineStart: true,
+    push(chunk: Uint8Array): Uint8Array {
+      let bytes = heldReturn ? concat([Uint8Array.of(RETURN), chunk]) : chunk;
+      heldReturn = bytes.at(-1) === RETURN;
+      if (heldReturn) bytes = bytes.subarray(0, -1);
+      if (bytes.includes(RETURN)) {
+        bytes = bytes.filter((b, i) => b !== RETURN || bytes[i + 1] !== NEWLINE);
+      }
+      if (bytes.length > 0 || heldReturn) {
+        filter.atLineStart = !heldReturn && bytes.at(-1) === NEWLINE;
+      }
+      return bytes;
+    },
+  };
+  return filter;
 }
 
 /** One new array holding `parts` one after another. */

@@ -16,7 +16,7 @@ import { formatHostPort } from "../shared/address.ts";
 import { isClosedSocket, isPeerGone } from "../shared/errors.ts";
 import { seconds, toggle } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
-import { input, output, withNewline } from "../shared/stdio.ts";
+import * as stdio from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
 
 const { host, port, timeout, lineByLine, log, signal } = start({
@@ -34,10 +34,9 @@ const { host, port, timeout, lineByLine, log, signal } = start({
 const sock = traced(await Deno.connect({ hostname: host, port, transport: "tcp" }));
 sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 
-// At a terminal, each line waits for its reply, as in the post; piped (beyond it), they stream.
-const waitForEachReply = Deno.stdin.isTerminal() || lineByLine;
 let [linesSent, repliesIn] = [0, 0];
-let inputDone = false;
+let [inputDone, unsent] = [false, false]; // unsent: read, but the server had gone
+
 let [ended, hint] = ["", ""]; // why the replies stopped before every line was answered
 let silence: ReturnType<typeof setTimeout> | undefined; // --timeout's timer: closes the socket
 let open = true;
@@ -50,19 +49,23 @@ const stop = AbortSignal.any([signal, serverGone.signal]);
 signal.addEventListener("abort", closeSocket); // sock.close() on Ctrl-C: a waiting read ends
 
 try {
-  // while True:
-  //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
-  for await (const msg of input("->", stop)) {
-    //   sock.send(msg.encode())  — with "\n" after it, where the line ends; like send(), write
-    //                              may take only part of the bytes: loop until all are out
-    const bytes = withNewline(msg);
-    linesSent++;
-    if (repliesIn === linesSent - 1) restartSilence(); // the clock starts when a reply is owed
-    for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
-    //   (receiveReplies prints the reply; the next line waits until it is in)
-    while (waitForEachReply && repliesIn < linesSent && !stop.aborted) {
-      await new Promise<void>((resolve) => replyIn = resolve);
+  if (Deno.stdin.isTerminal() || lineByLine) {
+    // while True:
+    //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
+    for await (const msg of stdio.input("->", stop)) {
+      //   sock.send(msg.encode())  — with "\n" after it: where the line ends
+      await send(stdio.withNewline(msg));
+      //   (receiveReplies prints the reply; the next line waits until it is in)
+      while (repliesIn < linesSent && !stop.aborted) await new Promise<void>((r) => replyIn = r);
     }
+  } else {
+    // Beyond the post: piped lines stream out, no round trip per line ("\r\n" goes out as "\n").
+    const [endings, buffer] = [stdio.lineEndingFilter(), new Uint8Array(64 * 1024)];
+    for (let count; (count = await stdio.readStdin(buffer, stop)) !== null;) {
+      if (stop.aborted) unsent = true;
+      else await send(endings.push(buffer.subarray(0, count)));
+    }
+    if (!endings.atLineStart && !stop.aborted) await send(stdio.withNewline()); // the last line
   }
   inputDone = !stop.aborted;
   // shutdown(SHUT_WR): no more lines. The server sees the end once it has read them all.
@@ -76,9 +79,8 @@ try {
 // sock.close()
 closeSocket();
 await receiving; // a failure to print the replies ends the script here
-const answered = linesSent
-  ? `${repliesIn} of ${linesSent} line(s) answered`
-  : "before a line was sent";
+const sent = linesSent ? `${repliesIn} of ${linesSent} line(s) answered` : "before a line was sent";
+const answered = sent + (unsent ? "; the rest of the input was not sent" : "");
 if (signal.aborted) {
   if (repliesIn < linesSent) log.error(`interrupted: ${answered}`);
 } else if (ended) log.error(`${ended} (${answered})${hint}`);
@@ -93,18 +95,16 @@ async function receiveReplies(): Promise<void> {
       // data = sock.recv(1024)  — null once the server closed its side
       const count = await sock.read(buffer);
       if (count === null) break;
-      for (let i = 0; i < count; i++) if (buffer[i] === 0x0a) repliesIn++; // a reply ends at "\n"
+      repliesIn += stdio.countLines(buffer.subarray(0, count)); // a reply is in at its "\n"
       restartSilence();
       // print(data.decode())  — the bytes as they come, "\n" included
-      output(buffer.subarray(0, count));
+      stdio.output(buffer.subarray(0, count));
       replyIn();
     }
   } catch (error) {
     if (isPeerGone(error)) {
       why = "reset the connection";
-      if (!lineByLine) {
-        hint = "; a server that decodes each read, like the post's, may need --line-by-line";
-      }
+      if (!lineByLine) hint = "; the post's server, which decodes each read, may need --line-by-line";
     } else if (!isClosedSocket(error)) { // stdout failed: stop sending, then say why
       closeSocket();
       throw error;
@@ -115,6 +115,14 @@ async function receiveReplies(): Promise<void> {
     serverGone.abort();
   }
   replyIn();
+}
+
+/** sock.send for all of `bytes`: like send(), Deno's write may take only part of them. */
+async function send(bytes: Uint8Array): Promise<void> {
+  const owed = repliesIn < linesSent;
+  linesSent += stdio.countLines(bytes);
+  if (!owed) restartSilence(); // the clock starts with the first line owed a reply
+  for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
 }
 
 /** --timeout: while a reply is owed, this much silence from the server closes the socket. */

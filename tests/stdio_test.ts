@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decode, encode, randomSource, ROOT, test } from "./helpers.ts";
+import { countLines, lineEndingFilter } from "../shared/stdio.ts";
+import { concat, decode, encode, randomSource, ROOT, test } from "./helpers.ts";
 
 /** The lines `input()` yields for stdin written in `chunks`, one write each, in a subprocess. */
 async function inputLines(chunks: string[]): Promise<string[]> {
@@ -39,4 +40,50 @@ test("input() split in random chunks gives the lines of the whole input", async 
   const expected = text.split("\n").map((line) => line.replace(/\r$/, ""));
   if (expected.at(-1) === "") expected.pop();
   assert.deepEqual(await inputLines(chunks), expected);
+});
+
+Deno.test("countLines counts the \\n bytes", () => {
+  assert.equal(countLines(encode("")), 0);
+  assert.equal(countLines(encode("no newline")), 0);
+  assert.equal(countLines(encode("\n\na\nb")), 3);
+});
+
+Deno.test("\\r\\n becomes \\n, also when a chunk ends between \\r and \\n", () => {
+  const filter = lineEndingFilter();
+  const out = ["one\r", "\ntwo\r\n", "a\rb\r", "c\r"].map((text) => filter.push(encode(text)));
+  // A lone "\r" stays; the held "\r" at the very end is dropped: the stream ended there.
+  assert.equal(decode(concat(out)), "one\ntwo\na\rb\rc");
+  assert.equal(filter.atLineStart, false); // so the caller ends the last line with "\n"
+});
+
+Deno.test("atLineStart says whether the input so far ends a line", () => {
+  const filter = lineEndingFilter();
+  assert.equal(filter.atLineStart, true); // nothing yet
+  filter.push(encode("a"));
+  assert.equal(filter.atLineStart, false);
+  filter.push(encode("\r\n"));
+  assert.equal(filter.atLineStart, true);
+  filter.push(encode("\r"));
+  assert.equal(filter.atLineStart, false);
+});
+
+Deno.test("filtered and split in random chunks, lines are those of the whole input", () => {
+  const random = randomSource(5);
+  const alphabet = ["a", "\r", "\n", "안", "\r\n"];
+  for (let round = 0; round < 200; round++) {
+    const text = Array.from({ length: random(30) }, () => alphabet[random(alphabet.length)])
+      .join("");
+    const input = encode(text);
+    const filter = lineEndingFilter();
+    const chunks: Uint8Array[] = [];
+    for (let start = 0; start < input.length;) {
+      const end = Math.min(input.length, start + 1 + random(6));
+      chunks.push(filter.push(input.slice(start, end)));
+      start = end;
+    }
+    const expected = text.replaceAll("\r\n", "\n").replace(/\r$/, "");
+    assert.equal(decode(concat(chunks)), expected, JSON.stringify(text));
+    const endsLine = !text.endsWith("\r") && (expected === "" || expected.endsWith("\n"));
+    assert.equal(filter.atLineStart, endsLine, JSON.stringify(text));
+  }
 });
