@@ -104,9 +104,7 @@ async function receiveReplies(): Promise<void> {
   } catch (error) {
     if (isPeerGone(error)) {
       why = "reset the connection";
-      if (!lineByLine) {
-        hint = "; a server like the post's (decoding each read) may need --line-by-line";
-      }
+      if (!lineByLine) hint = "; a server like the post's may need --line-by-line";
     } else if (!isClosedSocket(error)) { // stdout failed: stop sending, then say why
       closeSocket();
       throw error;
