@@ -1,9 +1,7 @@
 /**
- * Addresses as people write them: `127.0.0.1:5005`, and IPv6 in brackets, `[::1]:5005`.
- *
+ * Addresses as people write them, `127.0.0.1:5005` and `[::1]:5005`, and which ones stay local.
  * @example
  * ```ts
- * import { formatHostPort } from "./address.ts";
  * formatHostPort("::1", 5005); // "[::1]:5005"
  * ```
  * @module
@@ -14,41 +12,27 @@ import type { Log } from "./log.ts";
 export function formatHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
-
-/** The address of a socket or a peer, as `formatHostPort` writes it. */
+/** A socket's or a peer's address, as `formatHostPort` writes it. */
 export function formatAddress(address: Deno.Addr): string {
   const { hostname, port } = address as Deno.NetAddr;
   return formatHostPort(hostname, port);
 }
 
-const isLoopback = (host: string) =>
-  /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.[\d.]+)$/i.test(host);
-
-/**
- * A server's first line on stdout, `listening on udp://127.0.0.1:5005` (tests and scripts read
- * the port from it), and a warning when other machines can reach it: the tutorial binds 127.0.0.1.
- */
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost|::ffff:127\.[\d.]+)$/i;
+/** A server's first line (tests read its port from it), and a warning if others can reach it. */
 export function announceListening(protocol: "udp" | "tcp", address: Deno.Addr, log: Log): void {
   console.log(`listening on ${protocol}://${formatAddress(address)}`);
-  if (isLoopback((address as Deno.NetAddr).hostname)) return;
-  log.notice(
-    `warning: ${formatAddress(address)} can be reached from other machines, not only ` +
-      "this one (--host 127.0.0.1 keeps it local)",
-  );
+  if (LOOPBACK.test((address as Deno.NetAddr).hostname)) return;
+  const warning = `warning: ${formatAddress(address)} can be reached from other machines`;
+  log.notice(`${warning}, not only this one (--host 127.0.0.1 keeps it local)`);
 }
 
-/**
- * The address a UDP client binds before it sends to `serverHost`: the loopback address itself for
- * a server on this machine, so `--allow-net=127.0.0.1` is all it needs; else `0.0.0.0` or `::`.
- */
+/** Where a UDP client binds: a loopback server's own address (`--allow-net=127.0.0.1` will do). */
 export function clientBindAddress(serverHost: string): string {
-  if (isLoopback(serverHost)) return serverHost;
-  return serverHost.includes(":") ? "::" : "0.0.0.0";
+  return LOOPBACK.test(serverHost) ? serverHost : serverHost.includes(":") ? "::" : "0.0.0.0";
 }
-
-/** True when `address` is the server at `host`:`port` (for a name, the port alone decides). */
+/** True when `address` is the server at `host`:`port`; for a host name, the port alone decides. */
 export function isFromServer(address: Deno.Addr, host: string, port: number): boolean {
   const { hostname, port: from } = address as Deno.NetAddr;
-  const isIpLiteral = host.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
-  return from === port && (!isIpLiteral || hostname === host);
+  return from === port && (hostname === host || !/:|^\d{1,3}(\.\d{1,3}){3}$/.test(host));
 }

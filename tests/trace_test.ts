@@ -1,9 +1,9 @@
 /**
  * `--trace`: one line per socket operation, named after the tutorial's Python calls, for each
- * of the four scripts in a scripted session; never wider than TRACE_WIDTH columns.
+ * of the four scripts in a scripted session; never wider than 100 columns.
  */
 import assert from "node:assert/strict";
-import { displayWidth, preview, TRACE_WIDTH } from "../shared/trace.ts";
+import { displayWidth, preview } from "../shared/trace.ts";
 import {
   concat,
   decode,
@@ -37,7 +37,7 @@ function assertInOrder(lines: string[], patterns: RegExp[]) {
 
 function assertWithinWidth(lines: string[]) {
   for (const line of lines) {
-    assert.ok(displayWidth(line) <= TRACE_WIDTH, `${displayWidth(line)} columns: ${line}`);
+    assert.ok(displayWidth(line) <= 100, `${displayWidth(line)} columns: ${line}`);
   }
 }
 
