@@ -1,9 +1,7 @@
 /**
- * The upper-case codec all four scripts share: UTF-8 bytes in, upper-cased UTF-8 bytes out,
- * exactly as Python's
- * `data.decode("utf-8", "surrogateescape").upper().encode("utf-8", "surrogateescape")`: full
- * Unicode rules (`ß` → `SS`), caseless scripts such as Hangul copied, and bytes that are not
- * UTF-8 passed through unchanged, where the tutorial's `data.decode()` raises and the server falls.
+ * The codec all four scripts share: UTF-8 bytes in, upper-cased UTF-8 bytes out, as Python's
+ * `data.decode("utf-8", "surrogateescape").upper().encode(...)` gives them: `ß` becomes `SS`, and
+ * bytes that are not UTF-8 pass unchanged, where the tutorial's `data.decode()` raises.
  * @module
  */
 
@@ -45,10 +43,7 @@ export function upperCase(bytes: Uint8Array): Uint8Array {
 
 /** Upper-cases a byte stream that arrives in chunks, such as a TCP connection. */
 export interface UpperCaseStream {
-  /**
-   * Upper-cases `chunk` over itself, as upperCaseInPlace does; a character cut off at its end is
-   * copied and held back until the next chunk completes it.
-   */
+  /** `upperCaseInPlace` for a chunk; a character cut off at its end is held for the next. */
   upperCaseInPlace(chunk: Uint8Array): Uint8Array;
   /** Releases the held bytes unchanged: the stream ended inside a character. */
   flush(): Uint8Array;
@@ -62,7 +57,7 @@ export function upperCaseStream(): UpperCaseStream {
       const input = held.length ? concat([held, chunk]) : chunk; // one character across two (rare)
       let lead = input.length - 1; // the last character's first byte: back over 10xxxxxx bytes
       while (lead > 0 && lead > input.length - 4 && (input[lead] & 0xc0) === 0x80) lead--;
-      const complete = lead >= 0 && charLength(input, lead) === INCOMPLETE ? lead : input.length;
+      const complete = lead >= 0 && charLength(input, lead) === -1 ? lead : input.length;
       held = complete === input.length ? EMPTY : input.slice(complete); // the caller reuses chunk
       return upperCaseInPlace(input.subarray(0, complete));
     },
@@ -76,9 +71,6 @@ export function upperCaseStream(): UpperCaseStream {
 
 const EMPTY = new Uint8Array(0);
 
-const NOT_UTF8 = 0;
-const INCOMPLETE = -1;
-
 /**
  * The length of the UTF-8 character at `i` by the rules of Python's strict decoder, 1 to 4; 0
  * when no character starts there, -1 when `bytes` ends inside one that later bytes could complete.
@@ -86,14 +78,14 @@ const INCOMPLETE = -1;
 export function charLength(bytes: Uint8Array, i: number): number {
   const lead = bytes[i];
   const length = lead < 0x80 ? 1 : lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-  if (length === 1 || lead > 0xf4) return lead > 0xf4 ? NOT_UTF8 : length;
+  if (length === 1 || lead > 0xf4) return lead > 0xf4 ? 0 : length;
   // The second byte's range shuts out overlong forms (E0, F0), UTF-16 surrogates (ED) and code
   // points past U+10FFFF (F4).
   let low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
   let high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
   for (let k = 1; k < length; k++) {
-    if (i + k >= bytes.length) return INCOMPLETE;
-    if (bytes[i + k] < low || bytes[i + k] > high) return NOT_UTF8;
+    if (i + k >= bytes.length) return -1;
+    if (bytes[i + k] < low || bytes[i + k] > high) return 0;
     [low, high] = [0x80, 0xbf];
   }
   return length;

@@ -1,15 +1,12 @@
 /**
- * The TCP server's bookkeeping, none of it the socket API: the open connections, the
- * `--max-connections` limit, `--idle-timeout`, one log line for how each connection ended, and a
- * shutdown that gives open connections `--grace` seconds to finish. An idle timeout or a shutdown
- * ends a connection only while it waits for its client (`waitFor`), never while it replies.
- *
+ * The TCP server's bookkeeping, none of it the socket API: the open connections, how each ended,
+ * `--max-connections`, `--idle-timeout`, and `--grace` seconds to finish after Ctrl-C. A timeout
+ * or a shutdown ends a connection only while it waits for its client, never while it replies.
  * @example
  * ```ts
- * import { trackConnections } from "./connections.ts";
  * import { createLog } from "./log.ts";
- * const limits = { maxConnections: 10, idleTimeout: 0, grace: 2, log: createLog("example") };
- * await trackConnections({ ...limits, signal: new AbortController().signal }).allClosed();
+ * const [signal, log] = [new AbortController().signal, createLog("tcp/server")];
+ * trackConnections({ maxConnections: 9, idleTimeout: 0, grace: 2, log, signal });
  * ```
  * @module
  */
@@ -19,12 +16,10 @@ import type { Log } from "./log.ts";
 
 /** The open connections of a TCP server. */
 export type Connections = {
-  /** Tracks a new connection; past `maxConnections`, closes it, logs why and returns false. */
-  admit(conn: Deno.TcpConn): boolean;
+  /** Runs `serve` for a new connection and logs how it ended; past `maxConnections`, closes it. */
+  add(conn: Deno.TcpConn, serve: () => Promise<void>): void;
   /** Awaits `read`; null, as at the end, when a shutdown came first: too late to answer. */
   waitFor(conn: Deno.TcpConn, read: Promise<number | null>): Promise<number | null>;
-  /** Logs how the connection ended (`error` if it failed), closes it and forgets it. */
-  end(conn: Deno.TcpConn, error?: unknown): Promise<void>;
   /** Logs a failed accept; out of file descriptors, waits a moment first. */
   acceptFailed(error: unknown): Promise<void>;
   /** Resolves once every connection has ended; after a shutdown, in `grace` seconds at most. */
@@ -40,8 +35,7 @@ export function trackConnections(limits: {
   signal: AbortSignal;
 }): Connections {
   const { maxConnections, idleTimeout, grace, log, signal } = limits;
-  // Per connection: whether it waits for its client, how it ended, whether our end (FIN) was
-  // sent, and whether the client's came.
+  // Per connection: it waits for its client; how it ended; our FIN was sent; the client's came.
   type Client = { peer: string; waiting: boolean; endedBy?: string; shut?: boolean; end?: boolean };
   const open = new Map<Deno.TcpConn, Client>();
   const shutDown = (conn: Deno.TcpConn, client: Client) => {
@@ -59,17 +53,34 @@ export function trackConnections(limits: {
     }
     graceTimer = setTimeout(() => open.forEach((_, conn) => closeQuietly(conn)), grace * 1000);
   });
+  /** Logs how a connection ended (`error` if it failed), closes it and forgets it. */
+  async function end(conn: Deno.TcpConn, error?: unknown) {
+    const client = open.get(conn)!;
+    // After a shutdown: end our side, then read to the client's end, as closing with unread
+    // input would send a reset, which may discard replies the client has not read yet.
+    if (signal.aborted) {
+      shutDown(conn, client);
+      const discard = new Uint8Array(16 * 1024);
+      while (!client.end && await conn.read(discard).catch(() => null) !== null);
+    }
+    if (error === undefined || isClosedSocket(error) || signal.aborted) {
+      log.info(`${client.peer} ${client.endedBy ?? "closed"}`);
+    } else log.warn(`${client.peer} ${describePeerError(error)}`);
+    closeQuietly(conn);
+    open.delete(conn);
+    if (open.size === 0) noneOpen();
+  }
+
   return {
-    admit(conn) {
+    add(conn, serve) {
       const peer = formatAddress(conn.remoteAddr);
       if (open.size >= maxConnections) {
         log.warn(`${peer} turned away: already ${open.size} connection(s) (--max-connections)`);
-        closeQuietly(conn);
-        return false;
+        return closeQuietly(conn);
       }
       open.set(conn, { peer, waiting: false });
       log.info(`${peer} connected`);
-      return true;
+      serve().then(() => end(conn), (error) => end(conn, error));
     },
     async waitFor(conn, read) {
       const client = open.get(conn)!;
@@ -88,22 +99,6 @@ export function trackConnections(limits: {
         if (idle) clearTimeout(idle);
       }
     },
-    async end(conn, error) {
-      const client = open.get(conn)!;
-      // After a shutdown: end our side, then read to the client's end, as closing with unread
-      // input would send a reset, which may discard replies the client has not read yet.
-      if (signal.aborted) {
-        shutDown(conn, client);
-        const discard = new Uint8Array(16 * 1024);
-        while (!client.end && await conn.read(discard).catch(() => null) !== null);
-      }
-      if (error === undefined || isClosedSocket(error) || signal.aborted) {
-        log.info(`${client.peer} ${client.endedBy ?? "closed"}`);
-      } else log.warn(`${client.peer} ${describePeerError(error)}`);
-      closeQuietly(conn);
-      open.delete(conn);
-      if (open.size === 0) noneOpen();
-    },
     async acceptFailed(error) {
       if (error instanceof Deno.errors.NotConnected) {
         return log.info("a client reset its connection before it was accepted");
@@ -119,7 +114,7 @@ export function trackConnections(limits: {
   };
 }
 
-/** Closes a connection that may already be closed (by an idle timeout, a shutdown). */
+/** Closes a connection that an idle timeout or the shutdown may have closed already. */
 function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();

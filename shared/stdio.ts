@@ -1,25 +1,19 @@
 /**
- * The clients' keyboard and screen: Python's `input("->")` and `print(...)`, for bytes, so text
- * that is not UTF-8 goes to the server exactly as typed or piped, and the TCP client's streaming of
- * piped input. `\r\n` counts as `\n`; the prompt shows only at a terminal. A failed read or write ends the script with one line saying which; a reader that has
- * gone (`| head`) ends it quietly with status 0, as Unix tools do.
- *
+ * The clients' keyboard and screen, for bytes: Python's `input("->")` and `print(...)`, and the TCP
+ * client's piped stream. `\r\n` counts as `\n`; the prompt shows only at a terminal. A failed read
+ * or write ends the script with one line saying which; a reader that has gone (`| head`) ends it
+ * quietly with status 0, as Unix tools do.
  * @example
  * ```ts
- * import { input, print } from "./stdio.ts";
  * for await (const line of input("->")) print(line);
  * ```
  * @module
  */
 import { trace } from "./trace.ts";
 
-const NEWLINE = 0x0a;
-const RETURN = 0x0d;
+const [LF, CR] = [0x0a, 0x0d]; // "\n", "\r"
 
-/**
- * Yields stdin line by line, without its `\n` or `\r\n`, like `input()`; ends at the end of
- * input (Ctrl-D at a terminal), or at once when `stop` aborts. A last line without `\n` counts.
- */
+/** Yields stdin's lines without `\n` or `\r\n`, like `input()`, until its end or `stop`. */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
   const buffer = new Uint8Array(64 * 1024);
@@ -31,7 +25,7 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
     if (count === null) break;
     const data = buffer.subarray(0, count);
     let start = 0;
-    for (let end; (end = data.indexOf(NEWLINE, start)) !== -1; start = end + 1) {
+    for (let end; (end = data.indexOf(LF, start)) !== -1; start = end + 1) {
       const line = concat([...partial, data.subarray(start, end)]);
       partial = [];
       if (stop?.aborted) return;
@@ -41,13 +35,13 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
   }
   if (stop?.aborted) return;
   // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first.
-  if (interactive) writeStdout(Uint8Array.of(NEWLINE));
+  if (interactive) writeStdout(Uint8Array.of(LF));
   if (partial.length > 0) yield typed(concat(partial));
 }
 
-/** A line as `input()` gives it: without a `\r` at its end (Windows ends lines with `\r\n`). */
+/** A line without the `\r` of a `\r\n` (Windows' line end). */
 function typed(line: Uint8Array): Uint8Array {
-  const bytes = line.at(-1) === RETURN ? line.subarray(0, -1) : line;
+  const bytes = line.at(-1) === CR ? line.subarray(0, -1) : line;
   trace({ call: "input", bytes });
   return bytes;
 }
@@ -67,7 +61,7 @@ export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise
   }
 }
 
-/** Writes `bytes` and a newline to stdout, like `print()`, without decoding them. */
+/** Writes `bytes` and a newline to stdout, like `print()`. */
 export function print(bytes: Uint8Array): void {
   trace({ call: "print", bytes });
   writeStdout(withNewline(bytes));
@@ -93,35 +87,30 @@ function writeStdout(bytes: Uint8Array): void {
 
 /** `line` with `\n` after it, in a new array: where the line ends. */
 export function withNewline(line: Uint8Array = new Uint8Array(0)): Uint8Array {
-  return concat([line, Uint8Array.of(NEWLINE)]);
+  return concat([line, Uint8Array.of(LF)]);
 }
 
-/** How many `\n` bytes `bytes` holds: how many lines it ends. */
+/** How many lines `bytes` ends: its `\n` bytes. */
 export function countLines(bytes: Uint8Array): number {
   let count = 0;
-  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) count++;
+  for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, at + 1)) count++;
   return count;
 }
 
 /**
- * A filter for a stream of chunks that turns each `\r\n` into `\n`, as `input()` does; a `\r`
- * at the end of a chunk waits for the next. `atLineStart` is false when the bytes so far end
- * inside a line: the caller then ends it, as `input()` would.
+ * Turns each `\r\n` of a stream of chunks into `\n`, as `input()` does. `atLineStart` is false
+ * when the bytes so far end inside a line, which the caller then ends, as `input()` would.
  */
 export function lineEndingFilter(): { push(chunk: Uint8Array): Uint8Array; atLineStart: boolean } {
-  let heldReturn = false; // the last chunk ended with "\r": is it part of a "\r\n"?
+  let heldCR = false; // a chunk ended with "\r": is it part of a "\r\n"?
   const filter = {
     atLineStart: true,
     push(chunk: Uint8Array): Uint8Array {
-      let bytes = heldReturn ? concat([Uint8Array.of(RETURN), chunk]) : chunk;
-      heldReturn = bytes.at(-1) === RETURN;
-      if (heldReturn) bytes = bytes.subarray(0, -1);
-      if (bytes.includes(RETURN)) {
-        bytes = bytes.filter((b, i) => b !== RETURN || bytes[i + 1] !== NEWLINE);
-      }
-      if (bytes.length > 0 || heldReturn) {
-        filter.atLineStart = !heldReturn && bytes.at(-1) === NEWLINE;
-      }
+      let bytes = heldCR ? concat([Uint8Array.of(CR), chunk]) : chunk;
+      heldCR = bytes.at(-1) === CR;
+      if (heldCR) bytes = bytes.subarray(0, -1);
+      if (bytes.includes(CR)) bytes = bytes.filter((b, i) => b !== CR || bytes[i + 1] !== LF);
+      if (bytes.length > 0 || heldCR) filter.atLineStart = !heldCR && bytes.at(-1) === LF;
       return bytes;
     },
   };

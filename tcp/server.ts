@@ -56,9 +56,8 @@ while (listening) {
     continue;
   }
   con.setNoDelay(true); // a short reply goes out at once, not held back to fill a packet
-  if (!connections.admit(con)) continue; // past --max-connections: it was closed
   // Not awaited: each connection runs on its own, so a slow client never holds up the others.
-  serve(con).then(() => connections.end(con), (error) => connections.end(con, error));
+  connections.add(con, () => serve(con)); // (past --max-connections, it is closed instead)
   if (once) stopListening();
 }
 await connections.allClosed(); // after Ctrl-C, each connection gets --grace seconds to finish
