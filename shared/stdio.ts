@@ -61,16 +61,10 @@ export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise
   }
 }
 
-/** Writes `bytes` and a newline to stdout, like `print()`. */
-export function print(bytes: Uint8Array): void {
+/** Writes `bytes` to stdout and then `end`, like Python's `print(data, end="\n")`. */
+export function print(bytes: Uint8Array, end: "\n" | "" = "\n"): void {
   trace({ call: "print", bytes });
-  writeStdout(withNewline(bytes));
-}
-
-/** Writes `bytes` to stdout as they are, like `print(data, end="")`: a reply as it comes. */
-export function output(bytes: Uint8Array): void {
-  trace({ call: "print", bytes });
-  writeStdout(bytes);
+  writeStdout(end ? withNewline(bytes) : bytes);
 }
 
 /** Writes all of `bytes`, synchronously: a write per line costs a third as much as an async one. */

@@ -98,7 +98,7 @@ async function receiveReplies(): Promise<void> {
       repliesIn += stdio.countLines(buffer.subarray(0, count)); // a reply is in at its "\n"
       restartSilence();
       // print(data.decode())  — the bytes as they come, "\n" included
-      stdio.output(buffer.subarray(0, count));
+      stdio.print(buffer.subarray(0, count), "");
       replyIn();
     }
   } catch (error) {
