@@ -51,7 +51,7 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   try {
     values = parseFlags(spec.role, flags);
   } catch (error) {
-    createLog(name).error(describeFailure(error, { host: "", port: 0 }, spec.path));
+    createLog(name).error(`${(error as Error).message} (see --help)`);
     Deno.exit(2);
   }
   if (values.help) {
@@ -74,7 +74,7 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
     if (controller.signal.aborted && isClosedSocket(error)) {
       Deno.exit(spec.role === "client" ? controller.signal.reason : 0);
     }
-    log.error(describeFailure(error, target, spec.path));
+    log.error(describeFailure(error, target, spec.path, Deno.args));
     Deno.exit(1);
   };
   addEventListener("unhandledrejection", (event) => (event.preventDefault(), fail(event.reason)));
