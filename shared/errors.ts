@@ -1,6 +1,5 @@
 /**
- * Errors as one line a user can act on, told apart by their `Deno.errors` class: failures that end
- * a script, and errors of one peer, which end its connection or datagram but never the server.
+ * Errors as one line a user can act on, told apart by their `Deno.errors` class.
  *
  * @example
  * ```ts
@@ -28,8 +27,10 @@ export function describeFailure(error: unknown, to: Target, path: string, args: 
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const denied = error.message.match(/net access to "([^"]+)"/)?.[1] ?? where;
-    const hosts = [to.host, to.bindHost ?? "", denied].map(allowNetValue).filter((host) => host);
-    const command = ["deno", "run", `--allow-net=${[...new Set(hosts)].join(",")}`, path, ...args];
+    // --allow-net takes hosts without their ports, IPv6 in brackets: 127.0.0.1,[::1]
+    const ours = [to.host, to.bindHost].flatMap((host) => host ? [formatHostPort(host, 0)] : []);
+    const hosts = new Set([...ours, denied].map((address) => address.replace(/:\d+$/, "")));
+    const command = ["deno", "run", `--allow-net=${[...hosts].join(",")}`, path, ...args];
     // Quoted where a shell would read a character of its own, like the brackets of [::1].
     const quoted = command.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
     return `no network permission for ${denied}: run it as ${quoted.join(" ")}`;
@@ -64,12 +65,6 @@ export const isPeerGone = (error: unknown): boolean =>
 /** True for the errors a call gets when its own socket was closed under it (Ctrl-C, a timeout). */
 export const isClosedSocket = (error: unknown): boolean =>
   error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
-
-/** The `--allow-net=` value for a host with or without a port: `127.0.0.1`, `[::1]`. */
-function allowNetValue(address: string): string {
-  const host = address.match(/^(\[[^\]]*\]|[^:]*):\d+$/)?.[1] ?? address;
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-}
 
 const firstLine = (error: unknown) =>
   (error instanceof Error ? error.message : String(error)).split("\n")[0] || String(error);
