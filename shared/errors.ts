@@ -1,53 +1,39 @@
 /**
- * Errors as one line a user can act on, told apart by their `Deno.errors` class: failures that
- * end a script (port in use, connection refused, unknown host, bad flag, no `--allow-net`) and
- * peer errors that end one connection or datagram, never the server.
+ * Errors as one line a user can act on, told apart by their `Deno.errors` class.
  *
  * @example
  * ```ts
- * import { describeFailure } from "./errors.ts";
- * describeFailure(new Deno.errors.AddrInUse(), { host: "127.0.0.1", port: 5005 }, "x.ts", []);
- * // "port 5005 on 127.0.0.1 is already in use (another server?); choose another with --port"
+ * import { describePeerError } from "./errors.ts";
+ * describePeerError(new Deno.errors.BrokenPipe()); // "went away before the reply was sent"
  * ```
  * @module
  */
 import { formatHostPort } from "./address.ts";
-import { UsageError } from "./flags.ts";
 
-/** What a script was to reach or bind, and the address a UDP client binds for itself. */
+/** What a script was to reach or bind, and for a UDP client the address it binds itself. */
 export type Target = { host: string; port: number; bindHost?: string };
 
-/**
- * One line for an error that ends the script at `path` (`udp/server.ts`), which was to use
- * `target`; a permission hint repeats `path` and the user's `args`.
- */
-export function describeFailure(
-  error: unknown,
-  target: Target,
-  path: string,
-  args: readonly string[] = Deno.args,
-): string {
-  const { host, port } = target;
-  const where = formatHostPort(host, port);
-  if (error instanceof UsageError) return `${error.message} (see --help)`;
+/** One line for an error that ends the script at `path`; a permission hint repeats its `args`. */
+export function describeFailure(error: unknown, to: Target, path: string, args: string[]): string {
+  const where = formatHostPort(to.host, to.port);
   if (error instanceof Deno.errors.AddrInUse) {
-    return `port ${port} on ${host} is already in use (another server?); choose another with --port`;
+    return `port ${to.port} on ${to.host} is already in use (another server?); choose another with --port`;
   }
   if (error instanceof Deno.errors.ConnectionRefused) {
     return `connection refused by ${where}: is the server running there?`;
   }
   if (error instanceof Deno.errors.AddrNotAvailable) {
-    return `cannot use ${host}: it is not an address of this machine`;
+    return `cannot use ${to.host}: it is not an address of this machine`;
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    const denied = firstLine(error).match(/net access to "([^"]+)"/)?.[1] ?? where;
-    const hosts = [host, target.bindHost ?? "", denied].map(allowNetValue).filter((h) => h);
-    const allowed = [...new Set(hosts)].join(",");
-    // Quoted when it has brackets ([::1]): a shell would take those for a file-name pattern.
-    const allow = allowed.includes("[") ? `'--allow-net=${allowed}'` : `--allow-net=${allowed}`;
-    const quoted = args.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
-    return `no network permission for ${denied}: run it as ` +
-      ["deno run", allow, path, ...quoted].join(" ");
+    const denied = error.message.match(/net access to "([^"]+)"/)?.[1] ?? where;
+    // --allow-net takes hosts without their ports, IPv6 in brackets: 127.0.0.1,[::1]
+    const ours = [to.host, to.bindHost].flatMap((host) => host ? [formatHostPort(host, 0)] : []);
+    const hosts = new Set([...ours, denied].map((address) => address.replace(/:\d+$/, "")));
+    const command = ["deno", "run", `--allow-net=${[...hosts].join(",")}`, path, ...args];
+    // Quoted where a shell would read a character of its own, like the brackets of [::1].
+    const quoted = command.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
+    return `no network permission for ${denied}: run it as ${quoted.join(" ")}`;
   }
   if (error instanceof Deno.errors.TimedOut) return `timed out reaching ${where}`;
   if (error instanceof Deno.errors.ConnectionReset) {
@@ -55,42 +41,30 @@ export function describeFailure(
   }
   // Deno has no class for a failed name lookup: a plain Error with getaddrinfo's words.
   const message = firstLine(error);
-  return /lookup address/.test(message) ? `cannot find host ${host}: ${message}` : message;
+  return /lookup address/.test(message) ? `cannot find host ${to.host}: ${message}` : message;
 }
 
-/** One line for an error that ends one connection or datagram of `bytes` bytes, not the server. */
+/** One line for an error that ends one connection or datagram (of `bytes` bytes), not the server. */
 export function describePeerError(error: unknown, bytes?: number): string {
   if (error instanceof Deno.errors.ConnectionReset) return "reset the connection";
   if (error instanceof Deno.errors.BrokenPipe) return "went away before the reply was sent";
   if (error instanceof Deno.errors.ConnectionAborted) return "aborted the connection";
   if (error instanceof Deno.errors.TimedOut) return "timed out";
-  if (isTooLongForDatagram(error)) {
-    return `${bytes ?? "the"} bytes do not fit in a datagram; not sent`;
-  }
-  return firstLine(error);
+  if (!isTooLongForDatagram(error)) return firstLine(error);
+  return `${bytes ?? "the"} bytes do not fit in a datagram; not sent`;
 }
 
 /** True when a datagram was refused for its size (EMSGSIZE): UDP does not split messages. */
-export function isTooLongForDatagram(error: unknown): boolean {
-  return (error as { code?: string })?.code === "EMSGSIZE";
-}
+export const isTooLongForDatagram = (error: unknown): boolean =>
+  (error as { code?: string })?.code === "EMSGSIZE";
 
 /** True when the other side reset the connection or is gone (a write into a closed pipe). */
-export function isPeerGone(error: unknown): boolean {
-  return error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
-}
+export const isPeerGone = (error: unknown): boolean =>
+  error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
 
 /** True for the errors a call gets when its own socket was closed under it (Ctrl-C, a timeout). */
-export function isClosedSocket(error: unknown): boolean {
-  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
-}
+export const isClosedSocket = (error: unknown): boolean =>
+  error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 
-/** The `--allow-net=` value for a host with or without a port: `127.0.0.1`, `[::1]`. */
-function allowNetValue(address: string): string {
-  const host = address.match(/^(\[[^\]]*\]|[^:]*):\d+$/)?.[1] ?? address;
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] || String(error);
-}
+const firstLine = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).split("\n")[0] || String(error);

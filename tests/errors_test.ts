@@ -24,3 +24,13 @@ Deno.test("a datagram too long to send says how long it was", () => {
   const error = Object.assign(new Error("Message too long (os error 90)"), { code: "EMSGSIZE" });
   assert.equal(describePeerError(error, 70_000), "70000 bytes do not fit in a datagram; not sent");
 });
+
+Deno.test("a permission hint adds the address a UDP client binds, each host once", () => {
+  const denied = new Deno.errors.NotCapable('Requires net access to "0.0.0.0:0"');
+  const target = { host: "example.com", port: 7, bindHost: "0.0.0.0" };
+  assert.equal(
+    describeFailure(denied, target, "udp/client.ts", ["--host", "example.com"]),
+    "no network permission for 0.0.0.0:0: run it as deno run --allow-net=example.com,0.0.0.0 " +
+      "udp/client.ts --host example.com",
+  );
+});
