@@ -11,7 +11,9 @@
  */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   let i = 0;
-  if (bytes.length < 512) { // short ASCII, the common message, in the plainest loop there is
+  // Short ASCII, the common message, in the plainest loop there is; from 512 bytes on, V8's
+  // toUpperCase and encoder are 2-3 times faster, even for ASCII.
+  if (bytes.length < 512) {
     for (let byte; i < bytes.length && (byte = bytes[i]) < 0x80; i++) {
       if (byte >= 0x61 && byte <= 0x7a) bytes[i] = byte ^ 0x20; // a-z loses its 0x20 bit
     }
@@ -23,10 +25,7 @@ export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   return upperCaseText(bytes, text, i);
 }
 
-/**
- * The rest of `bytes` from `from` on, which is UTF-8 and decodes to `text`, upper-cased through
- * V8's toUpperCase and encoder: from 512 bytes on, 2-3 times faster than a loop, even for ASCII.
- */
+/** Upper-cases `bytes` from `from` on (UTF-8 that decodes to `text`), in place while it fits. */
 function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0): Uint8Array {
   const upper = text.toUpperCase();
   if (upper === text) return bytes;

@@ -14,8 +14,7 @@ import { trace } from "./trace.ts";
 const LF = 0x0a; // "\n"
 const CR = 0x0d; // "\r"
 
-/** Yields stdin's lines without `\n` or `\r\n`, like `input()`, until its end or `stop`; the
- * prompt shows only at a terminal. */
+/** Yields stdin's lines without `\n` or `\r\n`, like `input()`, until its end or `stop`. */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
   const buffer = new Uint8Array(64 * 1024);
@@ -49,11 +48,11 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
 /** `Deno.stdin.read`, with a failure named as the standard input's; null when `stop` aborts. */
 export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise<number | null> {
   if (stop?.aborted) return null;
-  let onAbort = () => {};
-  const stopped = new Promise<null>((done) => onAbort = () => done(null));
+  const stopped = Promise.withResolvers<null>();
+  const onAbort = () => stopped.resolve(null);
   stop?.addEventListener("abort", onAbort);
   try {
-    return await Promise.race([Deno.stdin.read(buffer), stopped]);
+    return await Promise.race([Deno.stdin.read(buffer), stopped.promise]);
   } catch (error) {
     throw new Error(`cannot read standard input: ${(error as Error).message}`, { cause: error });
   } finally {
