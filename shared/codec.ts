@@ -6,13 +6,14 @@
  */
 
 /**
- * Upper-cases a whole message over itself, in the caller's buffer (the one a datagram or a read
- * landed in), and returns it: `bytes`, or a part of it when the text shrank (`ı` → `I`), or a new
- * array when it grew (`ß` → `SS`). ASCII and caseless text never allocate.
+ * Upper-cases a whole message in the caller's buffer (where a datagram or a read landed): returns
+ * `bytes`, a part of it if it shrank (`ı` → `I`), a new array if it grew (`ß` → `SS`).
  */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   let i = 0;
-  if (bytes.length < 512) { // short ASCII, the common message, in the plainest loop there is
+  // Short ASCII, the common message, in the plainest loop there is; from 512 bytes on, V8's
+  // toUpperCase and encoder are 2-3 times faster, even for ASCII.
+  if (bytes.length < 512) {
     for (let byte; i < bytes.length && (byte = bytes[i]) < 0x80; i++) {
       if (byte >= 0x61 && byte <= 0x7a) bytes[i] = byte ^ 0x20; // a-z loses its 0x20 bit
     }
@@ -24,10 +25,7 @@ export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   return upperCaseText(bytes, text, i);
 }
 
-/**
- * The rest of `bytes` from `from` on, which is UTF-8 and decodes to `text`, upper-cased through
- * V8's toUpperCase and encoder: from 512 bytes on, 2-3 times faster than a loop, even for ASCII.
- */
+/** Upper-cases `bytes` from `from` on (UTF-8 that decodes to `text`), in place while it fits. */
 function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0): Uint8Array {
   const upper = text.toUpperCase();
   if (upper === text) return bytes;
@@ -77,16 +75,16 @@ const EMPTY = new Uint8Array(0);
  */
 export function charLength(bytes: Uint8Array, i: number): number {
   const lead = bytes[i];
-  const length = lead < 0x80 ? 1 : lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-  if (length === 1 || lead > 0xf4) return lead > 0xf4 ? 0 : length;
+  if (lead < 0xc2 || lead > 0xf4) return lead < 0x80 ? 1 : 0; // ASCII, or no character's start
+  const length = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
   // The second byte's range shuts out overlong forms (E0, F0), UTF-16 surrogates (ED) and code
-  // points past U+10FFFF (F4).
-  let low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
-  let high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+  // points past U+10FFFF (F4); the others are 10xxxxxx.
+  const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+  const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
   for (let k = 1; k < length; k++) {
     if (i + k >= bytes.length) return -1;
-    if (bytes[i + k] < low || bytes[i + k] > high) return 0;
-    [low, high] = [0x80, 0xbf];
+    const byte = bytes[i + k];
+    if (k === 1 ? byte < low || byte > high : (byte & 0xc0) !== 0x80) return 0;
   }
   return length;
 }
@@ -108,7 +106,7 @@ function upperCaseAroundInvalid(bytes: Uint8Array): Uint8Array {
     else if (!ascii) {
       const chars = bytes.subarray(i, end);
       const upper = upperCaseText(chars);
-      if (upper !== chars) { // another length: from here on, a new array
+      if (upper.length !== chars.length) { // from here on, a new array
         parts.push(bytes.subarray(copied, i), upper);
         copied = end;
       }
@@ -117,8 +115,13 @@ function upperCaseAroundInvalid(bytes: Uint8Array): Uint8Array {
   return parts.length ? concat([...parts, bytes.subarray(copied)]) : bytes;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** One new array holding `parts` one after another. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
-  parts.reduce((offset, part) => (joined.set(part, offset), offset + part.length), 0);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
   return joined;
 }

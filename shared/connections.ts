@@ -26,15 +26,14 @@ export type Connections = {
   allClosed(): Promise<void>;
 };
 
-/** Tracks connections within `limits` (`idleTimeout` 0: never); `signal` is Ctrl-C. */
-export function trackConnections(limits: {
+/** Tracks connections within these limits (`idleTimeout` 0: never); `signal` is Ctrl-C. */
+export function trackConnections({ maxConnections, idleTimeout, grace, log, signal }: {
   maxConnections: number;
   idleTimeout: number;
   grace: number;
   log: Log;
   signal: AbortSignal;
 }): Connections {
-  const { maxConnections, idleTimeout, grace, log, signal } = limits;
   // Per connection: it waits for its client; how it ended; our FIN was sent; the client's came.
   type Client = { peer: string; waiting: boolean; endedBy?: string; shut?: boolean; end?: boolean };
   const open = new Map<Deno.TcpConn, Client>();
@@ -53,34 +52,32 @@ export function trackConnections(limits: {
     }
     graceTimer = setTimeout(() => open.forEach((_, conn) => closeQuietly(conn)), grace * 1000);
   });
-  /** Logs how a connection ended (`error` if it failed), closes it and forgets it. */
-  async function end(conn: Deno.TcpConn, error?: unknown) {
-    const client = open.get(conn)!;
-    // After a shutdown: end our side, then read to the client's end, as closing with unread
-    // input would send a reset, which may discard replies the client has not read yet.
-    if (signal.aborted) {
-      shutDown(conn, client);
-      const discard = new Uint8Array(16 * 1024);
-      while (!client.end && await conn.read(discard).catch(() => null) !== null);
-    }
-    if (error === undefined || isClosedSocket(error) || signal.aborted) {
-      log.info(`${client.peer} ${client.endedBy ?? "closed"}`);
-    } else log.warn(`${client.peer} ${describePeerError(error)}`);
-    closeQuietly(conn);
-    open.delete(conn);
-    if (open.size === 0) noneOpen();
-  }
 
   return {
-    add(conn, serve) {
+    async add(conn, serve) {
       const peer = formatAddress(conn.remoteAddr);
       if (open.size >= maxConnections) {
         log.warn(`${peer} turned away: already ${open.size} connection(s) (--max-connections)`);
         return closeQuietly(conn);
       }
-      open.set(conn, { peer, waiting: false });
+      const client: Client = { peer, waiting: false };
+      open.set(conn, client);
       log.info(`${peer} connected`);
-      serve().then(() => end(conn), (error) => end(conn, error));
+      let failure: unknown;
+      await serve().catch((error) => failure = error);
+      // After a shutdown: end our side, then read to the client's end, as closing with unread
+      // input would send a reset, which may discard replies the client has not read yet.
+      if (signal.aborted) {
+        shutDown(conn, client);
+        const discard = new Uint8Array(16 * 1024);
+        while (!client.end && await conn.read(discard).catch(() => null) !== null);
+      }
+      if (failure === undefined || isClosedSocket(failure) || signal.aborted) {
+        log.info(`${peer} ${client.endedBy ?? "closed"}`);
+      } else log.warn(`${peer} ${describePeerError(failure)}`);
+      closeQuietly(conn);
+      open.delete(conn);
+      if (open.size === 0) noneOpen();
     },
     async waitFor(conn, read) {
       const client = open.get(conn)!;
@@ -90,14 +87,12 @@ export function trackConnections(limits: {
         client.endedBy = `sent nothing for ${idleTimeout} s; closed (--idle-timeout)`;
         closeQuietly(conn);
       }, idleTimeout * 1000);
-      try {
-        const count = await read;
-        client.end = count === null;
-        return signal.aborted ? null : count;
-      } finally {
+      const count = await read.finally(() => {
         client.waiting = false;
         if (idle) clearTimeout(idle);
-      }
+      });
+      client.end = count === null;
+      return signal.aborted ? null : count;
     },
     async acceptFailed(error) {
       if (error instanceof Deno.errors.NotConnected) {
@@ -118,7 +113,5 @@ export function trackConnections(limits: {
 function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();
-  } catch {
-    // already closed
-  }
+  } catch { /* already closed */ }
 }

@@ -23,11 +23,10 @@ export function createLog(name: string, quiet = false, write?: (line: string) =>
 
 /** `text` in a `node:util` style when stderr shows colour (a terminal, and no `NO_COLOR`). */
 export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text: string): string {
-  // `paint` has decided, so styleText must not ask again; Deno 2.1's types lack the option.
-  return colour ? (styleText as StyleText)(format, text, { validateStream: false }) : text;
+  // validateStream: false, or styleText would ask about stdout, not stderr.
+  return colour ? styleText(format, text, { validateStream: false }) : text;
 }
 const colour = Deno.stderr.isTerminal() && !Deno.noColor; // asked once: a system call
-type StyleText = (format: string, text: string, options: object) => string;
 const encoder = new TextEncoder();
 
 /** Writes a line to stderr; a closed stderr is ignored, as no reason to stop serving. */

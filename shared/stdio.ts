@@ -1,59 +1,58 @@
 /**
  * The clients' keyboard and screen, for bytes: Python's `input("->")` and `print(...)`, and the TCP
- * client's piped stream. `\r\n` counts as `\n`; the prompt shows only at a terminal. A failed read
- * or write ends the script with one line saying which; a reader that has gone (`| head`) ends it
- * quietly with status 0, as Unix tools do.
+ * client's piped stream. A failed read or write ends the script with a line saying which; a reader
+ * that has gone (`| head`) ends it quietly with status 0, as Unix tools do.
  * @example
  * ```ts
  * for await (const line of input("->")) print(line);
  * ```
  * @module
  */
+import { concat } from "./codec.ts";
 import { trace } from "./trace.ts";
 
-const [LF, CR] = [0x0a, 0x0d]; // "\n", "\r"
+const LF = 0x0a; // "\n"
+const CR = 0x0d; // "\r"
 
 /** Yields stdin's lines without `\n` or `\r\n`, like `input()`, until its end or `stop`. */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
   const buffer = new Uint8Array(64 * 1024);
+  const endings = lineEndingFilter();
   let partial: Uint8Array[] = []; // the pieces of a line whose "\n" has not come yet
   while (!stop?.aborted) {
     // Ctrl-D in mid-line ends a read without "\n": no prompt then.
-    if (interactive && partial.length === 0) writeStdout(new TextEncoder().encode(prompt));
+    if (interactive && endings.atLineStart) writeStdout(new TextEncoder().encode(prompt));
     const count = await readStdin(buffer, stop);
     if (count === null) break;
-    const data = buffer.subarray(0, count);
+    const data = endings.push(buffer.subarray(0, count));
     let start = 0;
     for (let end; (end = data.indexOf(LF, start)) !== -1; start = end + 1) {
       const line = concat([...partial, data.subarray(start, end)]);
       partial = [];
       if (stop?.aborted) return;
-      yield typed(line);
+      trace({ call: "input", bytes: line });
+      yield line;
     }
-    if (start < count) partial.push(data.slice(start));
+    if (start < data.length) partial.push(data.slice(start));
   }
   if (stop?.aborted) return;
   // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first.
   if (interactive) writeStdout(Uint8Array.of(LF));
-  if (partial.length > 0) yield typed(concat(partial));
-}
-
-/** A line without the `\r` of a `\r\n` (Windows' line end). */
-function typed(line: Uint8Array): Uint8Array {
-  const bytes = line.at(-1) === CR ? line.subarray(0, -1) : line;
-  trace({ call: "input", bytes });
-  return bytes;
+  if (endings.atLineStart) return;
+  const last = concat(partial);
+  trace({ call: "input", bytes: last });
+  yield last;
 }
 
 /** `Deno.stdin.read`, with a failure named as the standard input's; null when `stop` aborts. */
 export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise<number | null> {
   if (stop?.aborted) return null;
-  let onAbort = () => {};
-  const stopped = new Promise<null>((done) => onAbort = () => done(null));
+  const stopped = Promise.withResolvers<null>();
+  const onAbort = () => stopped.resolve(null);
   stop?.addEventListener("abort", onAbort);
   try {
-    return await Promise.race([Deno.stdin.read(buffer), stopped]);
+    return await Promise.race([Deno.stdin.read(buffer), stopped.promise]);
   } catch (error) {
     throw new Error(`cannot read standard input: ${(error as Error).message}`, { cause: error });
   } finally {
@@ -70,9 +69,7 @@ export function print(bytes: Uint8Array, end: "\n" | "" = "\n"): void {
 /** Writes all of `bytes`, synchronously: a write per line costs a third as much as an async one. */
 function writeStdout(bytes: Uint8Array): void {
   try {
-    for (let written = 0; written < bytes.length;) {
-      written += Deno.stdout.writeSync(bytes.subarray(written));
-    }
+    for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0); // no one left to tell
     throw new Error(`cannot write standard output: ${(error as Error).message}`, { cause: error });
@@ -109,11 +106,4 @@ export function lineEndingFilter(): { push(chunk: Uint8Array): Uint8Array; atLin
     },
   };
   return filter;
-}
-
-/** One new array holding `parts` one after another. */
-function concat(parts: Uint8Array[]): Uint8Array {
-  const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
-  parts.reduce((offset, part) => (joined.set(part, offset), offset + part.length), 0);
-  return joined;
 }

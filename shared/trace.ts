@@ -4,8 +4,7 @@
  * @example
  * ```ts
  * startTracing("udp/server", "text");
- * traced(Deno.listenDatagram({ hostname: "127.0.0.1", port: 5005, transport: "udp" })).close();
- * // [udp/server] socket+bind 127.0.0.1:5005  (Deno.listenDatagram), then its close line
+ * trace({ call: "recvfrom", peer: "127.0.0.1:50000", direction: "in", bytes: new Uint8Array(2) });
  * ```
  * @module
  */
@@ -26,24 +25,25 @@ export type TraceEvent = {
   note?: string;
 };
 
-let format: "off" | "text" | "json" = "off", script = "", connections = 0;
+let tracing: { script: string; as: "text" | "json" } | undefined; // until then, off
+let connections = 0; // TCP connections so far, to number them
 /** Turns tracing on for `name` (`udp/server`), as lines of text or of JSON. */
 export function startTracing(name: string, as: "text" | "json"): void {
-  [format, script] = [as, name];
+  tracing = { script: name, as };
 }
 
 /** Reports `event` as tracing is set: a line, a JSON object (`bytes` as base64 `data`), nothing. */
 export function trace(event: TraceEvent): void {
-  if (format === "off") return; // first: the clients report every line they read and print
-  if (format === "text") return writeStderrLine(toLine(event));
-  const { bytes, ...rest } = event, time = performance.timeOrigin + performance.now();
-  const data = bytes && { size: bytes.length, data: btoa(Array.from(bytes, byteChar).join("")) };
-  writeStderrLine(JSON.stringify({ time, script, ...rest, ...data }));
+  if (!tracing) return; // first: the clients report every line they read and print
+  if (tracing.as === "text") return writeStderrLine(toLine(event, tracing.script));
+  const time = performance.timeOrigin + performance.now();
+  const { bytes, ...rest } = event;
+  const data = bytes && { size: bytes.length, data: bytes.toBase64() };
+  writeStderrLine(JSON.stringify({ time, script: tracing.script, ...rest, ...data }));
 }
-const byteChar = (byte: number) => String.fromCharCode(byte);
 
 /** A `--trace` line, at most 100 columns: `[script] call  where -> size "preview"  (deno call)`. */
-export function toLine(event: TraceEvent, name = script): string {
+export function toLine(event: TraceEvent, name: string): string {
   const { call, conn, peer, local, direction, bytes, note, deno } = event;
   const where = conn ? (peer && !direction ? `${conn} ${peer}` : conn) : (peer ?? local);
   let head = `[${name}] ${call.padEnd(11)}${where ? ` ${where}` : ""}`;
@@ -58,7 +58,7 @@ export function toLine(event: TraceEvent, name = script): string {
 
 /** `sock`, untouched when tracing is off (free on the hot path); else its calls also report. */
 export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(sock: S): S {
-  if (format === "off") return sock;
+  if (!tracing) return sock;
   if ("receive" in sock) traceDatagrams(sock, formatAddress(sock.addr));
   else if ("accept" in sock) traceListener(sock, formatAddress(sock.addr));
   else traceConnection(sock as Deno.TcpConn, "connect", "Deno.connect");
@@ -67,11 +67,15 @@ export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.Tcp
 
 function reportFirst<K extends string>(sock: Record<K, () => unknown>, name: K, event: TraceEvent) {
   const call = sock[name].bind(sock);
-  sock[name] = () => (trace(event), call());
+  sock[name] = () => {
+    trace(event);
+    return call();
+  };
 }
 
 function traceDatagrams(sock: Deno.DatagramConn, local: string) {
-  const [receive, send] = [sock.receive.bind(sock), sock.send.bind(sock)];
+  const receive = sock.receive.bind(sock);
+  const send = sock.send.bind(sock);
   trace({ call: "socket+bind", local, deno: "Deno.listenDatagram" });
   sock.receive = async (buffer) => {
     const [bytes, from] = await receive(buffer);
@@ -80,7 +84,8 @@ function traceDatagrams(sock: Deno.DatagramConn, local: string) {
     return [bytes, from];
   };
   sock.send = async (bytes, to) => {
-    const [sent, peer] = [await send(bytes, to), formatAddress(to)];
+    const sent = await send(bytes, to);
+    const peer = formatAddress(to);
     trace({ call: "sendto", local, peer, direction: "out", bytes, deno: "send" });
     return sent;
   };
@@ -95,12 +100,15 @@ function traceListener(listener: Deno.TcpListener, local: string) {
 }
 
 function traceConnection(con: Deno.TcpConn, call: "connect" | "accept", deno: string) {
-  const [read, write] = [con.read.bind(con), con.write.bind(con)];
+  const read = con.read.bind(con);
+  const write = con.write.bind(con);
   const ends = { conn: `#${++connections}`, local: formatAddress(con.localAddr) };
   trace({ call, ...ends, peer: formatAddress(con.remoteAddr), deno });
-  let [received, sent] = [0, 0]; // where the next read's and write's bytes start in the stream
+  let received = 0; // where the next read's bytes start in the stream
+  let sent = 0; // and the next write's
   con.read = async (buffer) => {
-    const count = await read(buffer), bytes = buffer.subarray(0, count ?? 0);
+    const count = await read(buffer);
+    const bytes = buffer.subarray(0, count ?? 0);
     const note = count === null ? "(the peer closed its side)" : undefined;
     trace({ call: "recv", ...ends, direction: "in", bytes, offset: received, note, deno: "read" });
     received += bytes.length;
@@ -125,16 +133,18 @@ const hex = (byte: number) => `\\x${byte.toString(16).padStart(2, "0")}`;
 /** `bytes` quoted in at most `room` columns: text as is, `"`, `\` and controls escaped, bytes that
  * start no character (not UTF-8, or cut off by the read) as `\xff`, and `…` where it is cut. */
 export function preview(bytes: Uint8Array, room: number): string {
-  let [text, width] = ["", 2]; // 2: the quotes
+  let text = "";
+  let width = 2; // the quotes
   for (let i = 0, next = 0; i < bytes.length; i = next) {
     const length = charLength(bytes, i); // 0 or -1: no character starts here; show the byte
     next = i + Math.max(length, 1);
     const char = length > 0 ? decoder.decode(bytes.subarray(i, next)) : "";
     let piece = ESCAPES[char] ?? (char >= " " && char !== "\x7f" ? char : hex(bytes[i]));
     if (char === '"' || char === "\\") piece = `\\${char}`;
+    width += displayWidth(piece);
     // `…` takes two columns, unless this is the last piece.
-    if (width + displayWidth(piece) > (next < bytes.length ? room - 2 : room)) return `"${text}…"`;
-    [text, width] = [text + piece, width + displayWidth(piece)];
+    if (width > (next < bytes.length ? room - 2 : room)) return `"${text}…"`;
+    text += piece;
   }
   return `"${text}"`;
 }
