@@ -152,14 +152,17 @@ async function startServer(
     case "c":
       return await startProcess(`${BUILD}/c_server`, [protocol, "0"], ROOT);
     case "python": {
-      // The post's programs announce nothing: pick a free port, then wait until it is taken.
-      const port = freePortFor(protocol);
-      return await startProcess(
-        "python3",
-        [`tests/fixtures/${protocol}_server.py`, "127.0.0.1", `${port}`],
-        ROOT,
-        { port, protocol },
-      );
+      // The post's programs announce nothing: pick a free port, then wait until it is taken. The
+      // probe may hold the port just as the server binds it, which then exits: try another.
+      for (let attempt = 1;; attempt++) {
+        const port = freePortFor(protocol);
+        const args = [`tests/fixtures/${protocol}_server.py`, "127.0.0.1", `${port}`];
+        try {
+          return await startProcess("python3", args, ROOT, { port, protocol });
+        } catch (error) {
+          if (attempt === 3) throw error;
+        }
+      }
     }
   }
 }
