@@ -104,7 +104,9 @@ async function receiveReplies(): Promise<void> {
   } catch (error) {
     if (isPeerGone(error)) {
       why = "reset the connection";
-      if (!lineByLine) hint = "; a server like the post's may need --line-by-line";
+      // The post's server decodes each read and falls on a character cut between two; sent one
+      // at a time, lines under its 1,024-byte read come whole.
+      if (!lineByLine) hint = "; for a server like the post's, try --line-by-line (short lines)";
     } else if (!isClosedSocket(error)) { // stdout failed: stop sending, then say why
       closeSocket();
       throw error;
