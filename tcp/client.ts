@@ -34,10 +34,12 @@ const { host, port, timeout, lineByLine, log, signal } = start({
 const sock = traced(await Deno.connect({ hostname: host, port, transport: "tcp" }));
 sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 
-let [linesSent, repliesIn] = [0, 0];
-let [inputDone, unsent] = [false, false]; // unsent: read, but the server had gone
-
-let [ended, hint] = ["", ""]; // why the replies stopped before every line was answered
+let linesSent = 0;
+let repliesIn = 0;
+let inputDone = false;
+let unsent = false; // input was read, but the server had gone before it could be sent
+let ended = ""; // why the replies stopped before every line was answered
+let hint = ""; // what to try, after the count of answered lines
 let silence: ReturnType<typeof setTimeout> | undefined; // --timeout's timer: closes the socket
 let open = true;
 let replyIn = () => {}; // wakes the sending loop when it waits for a reply

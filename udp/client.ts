@@ -33,7 +33,11 @@ const bindAddress = address.clientBindAddress(host); // 127.0.0.1 for a server o
 const window = Deno.stdin.isTerminal() ? 1 : 32;
 const printed: Promise<void>[] = []; // the replies on their way, in input order
 const buffers: Uint8Array[] = []; // 64 KiB each, reused: recvfrom(2048) would cut longer replies
-let [lines, unsent, answered, lost, lostInARow] = [0, 0, 0, 0, 0];
+let lines = 0; // read from the input
+let unsent = 0; // too long for a datagram
+let answered = 0;
+let lost = 0; // no reply within --timeout
+let lostInARow = 0;
 const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server there, it seems
 
 // while True:
