@@ -13,16 +13,18 @@ import { trace } from "./trace.ts";
 
 const LF = 0x0a; // "\n"
 const CR = 0x0d; // "\r"
+const NEWLINE = Uint8Array.of(LF); // made once: print() ends every line with it
 
 /** Yields stdin's lines without `\n` or `\r\n`, like `input()`, until its end or `stop`. */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
   const buffer = new Uint8Array(64 * 1024);
   const endings = lineEndingFilter();
+  const promptBytes = new TextEncoder().encode(prompt);
   let partial: Uint8Array[] = []; // the pieces of a line whose "\n" has not come yet
   while (!stop?.aborted) {
     // Ctrl-D in mid-line ends a read without "\n": no prompt then.
-    if (interactive && endings.atLineStart) writeStdout(new TextEncoder().encode(prompt));
+    if (interactive && endings.atLineStart) writeStdout(promptBytes);
     const count = await readStdin(buffer, stop);
     if (count === null) break;
     const data = endings.push(buffer.subarray(0, count));
@@ -38,7 +40,7 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
   }
   if (stop?.aborted) return;
   // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first.
-  if (interactive) writeStdout(Uint8Array.of(LF));
+  if (interactive) writeStdout(NEWLINE);
   if (endings.atLineStart) return;
   const last = concat(partial);
   trace({ call: "input", bytes: last });
@@ -78,7 +80,7 @@ function writeStdout(bytes: Uint8Array): void {
 
 /** `line` with `\n` after it, in a new array: where the line ends. */
 export function withNewline(line: Uint8Array = new Uint8Array(0)): Uint8Array {
-  return concat([line, Uint8Array.of(LF)]);
+  return concat([line, NEWLINE]);
 }
 
 /** How many lines `bytes` ends: its `\n` bytes. */
