@@ -195,8 +195,15 @@ sys.stdout.buffer.write(out + b"\\nEXIT %d\\n" % os.waitstatus_to_exitcode(statu
 test("udp/client with piped lines and no server stops after --give-up lines in a row", async () => {
   const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const port = (silent.addr as Deno.NetAddr).port;
+  let received = 0; // the lines that reached the silent "server"
+  const counting = (async () => {
+    for await (const _ of silent) received++;
+  })().catch(() => {}); // ends when the socket is closed
   try {
-    for (const [giveUp, args] of [[5, []], [2, ["--give-up", "2"]]] as const) {
+    for (
+      const [giveUp, args] of [[5, []], [2, ["--give-up", "2"]], [1, ["--give-up", "1"]]] as const
+    ) {
+      received = 0;
       const started = Date.now();
       const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join("");
       const flags = ["--port", `${port}`, "--timeout", "0.3", ...args];
@@ -205,15 +212,19 @@ test("udp/client with piped lines and no server stops after --give-up lines in a
       assert.equal(result.code, 1);
       const stderr = result.stderr.trimEnd().split("\n");
       assert.equal(stderr.length, giveUp + 1, result.stderr); // one warning per line, then why it stopped
+      const inARow = giveUp === 1 ? "1 line" : `${giveUp} lines`;
       assert.equal(
         stderr.at(-1),
-        `[udp/client] error: ${giveUp} lines in a row got no reply from 127.0.0.1:${port} within ` +
+        `[udp/client] error: ${inARow} in a row got no reply from 127.0.0.1:${port} within ` +
           `0.3 s; stopped (--give-up ${giveUp}): is a UDP server running there?`,
       );
       assert.ok(took < 40 * 300, `took ${took} ms: a timeout per line`);
+      // The 32 lines in flight at once, and none after the first went unanswered.
+      assert.equal(received, 32);
     }
   } finally {
     silent.close();
+    await counting;
   }
 });
 

@@ -43,12 +43,14 @@ const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
 for await (const msg of input("->", signal)) {
+  // After a lost reply, the lines on their way are waited out before more go: is a server there?
+  if (lostInARow > 0) await printed.at(-1);
+  if (gaveUp()) break;
   const line = ++lines;
   const reply = exchange(msg, line);
   const before = printed.at(-1); // its reply is printed after the line before's
   printed.push(Promise.all([reply, before]).then(([reply]) => printReply(reply, line)));
   if (printed.length >= window) await printed.shift();
-  if (gaveUp()) break;
 }
 await printed.at(-1);
 
@@ -58,7 +60,8 @@ if (signal.aborted) {
   if (answered < lines) log.error(`interrupted: ${answered} of ${lines} line(s) answered`);
 } else if (gaveUp()) {
   const hint = "is a UDP server running there?";
-  log.error(`${lostInARow} lines in a row ${why}; stopped (--give-up ${giveUp}): ${hint}`);
+  const inARow = `${lostInARow} line${lostInARow === 1 ? "" : "s"} in a row`;
+  log.error(`${inARow} ${why}; stopped (--give-up ${giveUp}): ${hint}`);
 } else if (lost > 0) {
   const hint = "lost on the way, or no UDP server is running there";
   log.error(`${lost} of ${lines - unsent} line(s) ${why}: ${hint}`);
