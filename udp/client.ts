@@ -43,14 +43,14 @@ const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
 for await (const msg of input("->", signal)) {
-  // After a lost reply, the lines on their way are waited out before more go: is a server there?
-  if (lostInARow > 0) await printed.at(-1);
-  if (gaveUp()) break;
   const line = ++lines;
   const reply = exchange(msg, line);
   const before = printed.at(-1); // its reply is printed after the line before's
   printed.push(Promise.all([reply, before]).then(([reply]) => printReply(reply, line)));
   if (printed.length >= window) await printed.shift();
+  // After a lost reply, the lines on their way are waited out before more go: is a server there?
+  if (lostInARow > 0) await printed.at(-1);
+  if (gaveUp()) break;
 }
 await printed.at(-1);
 
