@@ -441,6 +441,23 @@ test("--grace bounds a shutdown that a client would drag out", async () => {
   }
 });
 
+test("a second Ctrl-C ends the --grace period at once, saying so", async () => {
+  const server = await startServer("tcp/server.ts", ["--grace", "30"]);
+  const conn = await connect(server.port);
+  try {
+    await server.waitForLog(/connected/);
+    server.child.kill("SIGINT");
+    await server.waitForLog(/shutting down: 1 connection\(s\) get up to 30 s to finish/);
+    server.child.kill("SIGINT");
+    const status = await withinOrFail(server.exited(), 5_000, "a second Ctrl-C did not stop it");
+    assert.equal(status.code, 0);
+    await server.waitForLog(/SIGINT again: stopped at once/);
+  } finally {
+    conn.close();
+    await server.stop();
+  }
+});
+
 test("a server bound beyond loopback warns in one line naming the address", async () => {
   for (const script of ["udp/server.ts", "tcp/server.ts"]) {
     const server = await startServer(script, ["--host", "0.0.0.0"]);
