@@ -29,9 +29,17 @@ export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text:
 const colour = Deno.stderr.isTerminal() && !Deno.noColor; // asked once: a system call
 const encoder = new TextEncoder();
 
+let midLine = false; // the terminal's last line ends in a prompt: a line for stderr goes below it
+
+/** Says whether a prompt (`->`) now waits at the end of the terminal's last line. */
+export function promptShown(shown: boolean): void {
+  midLine = shown && Deno.stderr.isTerminal();
+}
+
 /** Writes a line to stderr; a closed stderr is ignored, as no reason to stop serving. */
 export function writeStderrLine(text: string): void {
   try {
-    Deno.stderr.writeSync(encoder.encode(text + "\n"));
+    Deno.stderr.writeSync(encoder.encode(`${midLine ? "\n" : ""}${text}\n`));
   } catch { /* nowhere left to report */ }
+  midLine = false;
 }

@@ -13,7 +13,7 @@
 import { formatHostPort } from "./address.ts";
 import { describeFailure, isClosedSocket } from "./errors.ts";
 import { type Flags, parseFlags, type Role, toggle, usage, type Values } from "./flags.ts";
-import { createLog, type Log } from "./log.ts";
+import { createLog, type Log, promptShown } from "./log.ts";
 import { startTracing, trace } from "./trace.ts";
 
 /** A script: `path` as a reader types it, the first line of its `--help` and what it needs. */
@@ -80,6 +80,7 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
       }
       // What comes next (a log line, the shell's prompt) would otherwise start right after "^C".
       if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(Uint8Array.of(10)); // "\n"
+      promptShown(false);
       stop.abort(status);
     });
   }

@@ -9,6 +9,7 @@
  * @module
  */
 import { concat } from "./codec.ts";
+import { promptShown } from "./log.ts";
 import { trace } from "./trace.ts";
 
 const LF = 0x0a; // "\n"
@@ -24,8 +25,12 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
   let partial: Uint8Array[] = []; // the pieces of a line whose "\n" has not come yet
   while (!stop?.aborted) {
     // Ctrl-D in mid-line ends a read without "\n": no prompt then.
-    if (interactive && endings.atLineStart) writeStdout(promptBytes);
+    if (interactive && endings.atLineStart) {
+      writeStdout(promptBytes);
+      promptShown(Deno.stdout.isTerminal());
+    }
     const count = await readStdin(buffer, stop);
+    if (count !== null) promptShown(false); // the line typed, and its Enter, end it
     if (count === null) break;
     const data = endings.push(buffer.subarray(0, count));
     let start = 0;

@@ -182,7 +182,8 @@ sys.stdout.buffer.write(out + b"\\nEXIT %d\\n" % os.waitstatus_to_exitcode(statu
     const screen = seen.replaceAll("\r\n", "\n");
     assert.match(
       screen,
-      /error: the server at 127\.0\.0\.1:\d+ closed the connection \(1 of 1 line\(s\) answered\)\n/,
+      // On a line of its own, below the prompt it came at.
+      /->\n\[tcp\/client\] error: the server at 127\.0\.0\.1:\d+ closed the connection \(1 of 1 line\(s\) answered\)\n/,
     );
     assert.match(screen, /EXIT 1\n$/);
   } finally {
