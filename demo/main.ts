@@ -123,7 +123,7 @@ export async function runDemo(args: string[]): Promise<number> {
   const address = first?.value?.match(/^listening on \w+:\/\/(.*:(\d+))$/);
   if (!address) {
     await stop(server, "SIGKILL");
-    await serverEvents;
+    await outputEnds(serverEvents, `${protocol}/server.ts`);
     order.finish();
     console.error(`error: ${protocol}/server.ts did not start`);
     return 1;
@@ -188,10 +188,10 @@ export async function runDemo(args: string[]): Promise<number> {
   } else if (!interactive) Deno.stdin.readable.pipeTo(client.stdin).catch(() => {});
 
   const { code } = await clientStatus;
-  await Promise.all([clientEvents, clientOutput]);
+  await outputEnds(Promise.all([clientEvents, clientOutput]), `${protocol}/client.ts`);
   if (prompting) write("\r\x1b[K"), prompting = false; // the client's "->" (and a "^C") went with it
   await stop(server, "SIGTERM");
-  await serverEvents;
+  await outputEnds(serverEvents, `${protocol}/server.ts on port ${address[2]}`);
   order.finish();
   for (const [signal, listener] of signals) Deno.removeSignalListener(signal, listener);
   if (values.mermaid) write(toMermaid(steps, layout, address[1]));
@@ -250,6 +250,23 @@ async function stop(child: Deno.ChildProcess, signal: Deno.Signal): Promise<void
   kill(child, signal);
   const timer = setTimeout(() => kill(child, "SIGKILL"), STOP_LIMIT_MS);
   await child.status;
+  clearTimeout(timer);
+}
+
+/**
+ * Waits for an exited child's output to end, as it does with the child, unless `deno` on PATH is
+ * a wrapper that runs deno as a child of its own, such as npm's `bin.cjs` where the package's
+ * install script did not run: then a signal stops the wrapper alone, and the script runs on.
+ */
+async function outputEnds(output: Promise<unknown>, script: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => timer = setTimeout(resolve, STOP_LIMIT_MS, "late"));
+  if (await Promise.race([output, late]) === "late") {
+    console.error(
+      `error: ${script} may still be running: \`deno\` on PATH seems to be a wrapper that ` +
+        "starts deno as its child (npm's bin.cjs); put the deno binary itself first on PATH",
+    );
+  }
   clearTimeout(timer);
 }
 

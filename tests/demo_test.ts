@@ -165,6 +165,60 @@ test("demo stops both children on SIGINT and exits with the client's 130", async
   assert.match(stdout, /\| close$/m, "the server was stopped and drew its close");
 });
 
+const HAS_NODE = hasCommand("node");
+if (!HAS_NODE) {
+  console.warn('skipping "demo with a wrapper deno": node not found (apt-get install nodejs)');
+}
+test(
+  "demo with a wrapper as deno (npm's bin.cjs) ends, saying that a server may be left",
+  async () => {
+    // A `deno` like npm's bin.cjs: deno in a child process, and nothing forwarded to it.
+    const dir = await Deno.makeTempDir();
+    const node = decode(
+      new Deno.Command("sh", { args: ["-c", "command -v node"] }).outputSync().stdout,
+    );
+    await Deno.writeTextFile(
+      `${dir}/deno`,
+      `#!${node.trim()}
+const child = require("node:child_process").spawn(process.env.REAL_DENO, process.argv.slice(2), {
+  stdio: "inherit",
+});
+require("node:fs").appendFileSync(process.env.PID_FILE, child.pid + "\\n");
+child.on("exit", (code) => process.exit(code ?? 1));
+`,
+      { mode: 0o755 },
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...TASK_LINE, "udp", "hello", "--mermaid"],
+      cwd: ROOT,
+      env: { ...env, PATH: dir, REAL_DENO: Deno.execPath(), PID_FILE: `${dir}/pids` },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
+    try {
+      const { code, stdout, stderr } = await child.output();
+      assert.equal(code, 0, decode(stderr));
+      assert.match(decode(stdout), /Note over C: print #34;HELLO#34;/);
+      assert.match(
+        decode(stderr),
+        /error: udp\/server\.ts on port \d+ may still be running: `deno` on PATH seems to be a wrapper/,
+      );
+    } finally {
+      clearTimeout(killer);
+      const pids = await Deno.readTextFile(`${dir}/pids`).catch(() => "");
+      for (const pid of pids.split("\n").filter(Boolean)) {
+        try {
+          Deno.kill(Number(pid), "SIGKILL"); // the server the wrapper left behind
+        } catch { /* it has exited */ }
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  !HAS_NODE,
+);
+
 test("demo --help says what it draws and with which permissions", async () => {
   const { code, stdout } = await new Deno.Command(Deno.execPath(), {
     args: [...TASK, "--help"],
