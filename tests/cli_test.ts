@@ -39,7 +39,7 @@ for (const script of SCRIPTS) {
   });
 
   test(`${script} asks for a value when a flag has none, exit 2`, async () => {
-    for (const args of [["--port"], ["--port", "-1"], ["--host"]]) {
+    for (const args of [["--port"], ["--host", "-x"], ["--host"]]) {
       const result = await runScript(script, args);
       assert.equal(result.code, 2, args.join(" "));
       assertOneLine(result.stderr, /error: --(port|host) needs .*\(see --help\)$/);
@@ -52,6 +52,13 @@ for (const script of SCRIPTS) {
       assert.equal(result.code, 2, `--port ${port}`);
       assertOneLine(result.stderr, /error: --port must be a whole number from [01] to 65535/);
     }
+    // Written apart, a negative port is still a port, refused for its range.
+    const result = await runScript(script, ["--port", "-1"]);
+    assert.equal(result.code, 2);
+    assertOneLine(
+      result.stderr,
+      /error: --port must be a whole number from [01] to 65535, not "-1"/,
+    );
   });
 
   test(`${script} without --allow-net says how to run it, exit 1`, async () => {
@@ -122,7 +129,12 @@ test("tcp/client reports a refused connection in one line, exit 1", async () => 
  * Runs a client on a terminal (a pseudo-terminal made by Python's pty module), types `lines`,
  * then Ctrl-D, and returns everything the terminal showed.
  */
-async function onTerminal(script: string, port: number, lines: string[]): Promise<string> {
+async function onTerminal(
+  script: string,
+  port: number,
+  lines: string[],
+  flags: string[] = [],
+): Promise<string> {
   const driver = PTY_DRIVER + `
 for line in ${JSON.stringify(lines)}:
     read_until(b"->")
@@ -134,11 +146,27 @@ read_until(b"<never>", 10)
 os.waitpid(pid, 0)
 sys.stdout.buffer.write(out.replace(b"<prompt>", b"->"))
 `;
-  const args = ["-c", driver, Deno.execPath(), ...denoRun(script, ["--port", `${port}`])];
+  const args = ["-c", driver, Deno.execPath(), ...denoRun(script, ["--port", `${port}`, ...flags])];
   const command = new Deno.Command("python3", { args, cwd: ROOT, env: { NO_COLOR: "1" } });
   const { stdout } = await withinOrFail(command.output(), 30_000, "terminal session hung");
   return decode(stdout).replaceAll("\r\n", "\n");
 }
+
+test("udp/client on a terminal: a lost reply's lines come between the prompts, none blank", async () => {
+  const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const port = (silent.addr as Deno.NetAddr).port;
+  try {
+    const screen = await onTerminal("udp/client.ts", port, ["hello"], ["--timeout", "0.2"]);
+    assert.equal(
+      screen,
+      "->hello\n[udp/client] line 1: no reply within 0.2 s (UDP does not resend lost datagrams)\n" +
+        `->\n[udp/client] error: 1 of 1 line(s) got no reply from 127.0.0.1:${port} within 0.2 s: ` +
+        "lost on the way, or no UDP server is running there\n",
+    );
+  } finally {
+    silent.close();
+  }
+});
 
 for (
   const [client, server] of [["udp/client.ts", "udp/server.ts"], ["tcp/client.ts", "tcp/server.ts"]]
