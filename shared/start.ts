@@ -74,13 +74,13 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     if (signal === "SIGTERM" && Deno.build.os === "windows") break; // Windows has no SIGTERM
     Deno.addSignalListener(signal, () => {
-      if (stop.signal.aborted) { // a second one: no more waiting, not even for --grace
-        log.notice(`${signal} again: stopped at once`);
-        stopped(status);
-      }
       // What comes next (a log line, the shell's prompt) would otherwise start right after "^C".
       if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(Uint8Array.of(10)); // "\n"
       promptShown(false);
+      if (stop.signal.aborted) { // a second one: no more waiting, not even for --grace
+        log.notice(`${signal} while stopping: stopped at once`);
+        stopped(status);
+      }
       stop.abort(status);
     });
   }

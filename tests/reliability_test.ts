@@ -451,7 +451,7 @@ test("a second Ctrl-C ends the --grace period at once, saying so", async () => {
     server.child.kill("SIGINT");
     const status = await withinOrFail(server.exited(), 5_000, "a second Ctrl-C did not stop it");
     assert.equal(status.code, 0);
-    await server.waitForLog(/SIGINT again: stopped at once/);
+    await server.waitForLog(/SIGINT while stopping: stopped at once/);
   } finally {
     conn.close();
     await server.stop();
