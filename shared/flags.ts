@@ -86,7 +86,7 @@ export function parseFlags<F extends Flags>(role: Role, flags: F, args = Deno.ar
     if (!arg) {
       if (text !== undefined) throw new UsageError(`${flag} takes no value`);
       values[name] = true;
-    } else if (text === undefined || (!token.inlineValue && text.startsWith("-"))) {
+    } else if (text === undefined || (!token.inlineValue && isFlagLike(text, rule))) {
       const hint = text === undefined ? "" : ` (write ${flag}=VALUE for one that starts with "-")`;
       throw new UsageError(`${flag} needs a value${hint}`);
     } else if (!rule) { // --host
@@ -101,6 +101,10 @@ export function parseFlags<F extends Flags>(role: Role, flags: F, args = Deno.ar
   }
   return values as Values<F>;
 }
+
+/** True when `text`, the word after a flag, looks like the next flag; `-1` is a bad number. */
+const isFlagLike = (text: string, rule?: Rule) =>
+  text.startsWith("-") && !(rule && /^-[\d.]/.test(text));
 
 /** The `--help` text of a script; `allowNet` is what another host needs in `--allow-net=`. */
 export function usage(

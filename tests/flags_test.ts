@@ -121,10 +121,19 @@ Deno.test("options: an unknown flag, a stray argument, a missing or unwanted val
   assertUsageError(["--grace"], /^--grace needs a value$/);
   // A value that looks like a flag is not taken as one: say how to pass it.
   assertUsageError(
-    ["--port", "-1"],
-    /^--port needs a value \(write --port=VALUE for one that starts with "-"\)$/,
+    ["--host", "-weird"],
+    /^--host needs a value \(write --host=VALUE for one that starts with "-"\)$/,
   );
   assertUsageError(["--host", "--port", "1"], /^--host needs a value/);
+  // A negative number is a value, refused for its range, not taken for the next flag.
+  assertUsageError(
+    ["--timeout", "-1"],
+    /^--timeout must be a number of seconds from 0\.001 .*, not "-1"$/,
+  );
+  assertUsageError(
+    ["--port", "-.5"],
+    /^--port must be a whole number from 0 to 65535, not "-\.5"$/,
+  );
   assertUsageError(["--help=yes"], /^--help takes no value$/);
   assertUsageError(["--once=true"], /^--once takes no value$/);
 });
