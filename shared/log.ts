@@ -26,14 +26,15 @@ export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text:
   // validateStream: false, or styleText would ask about stdout, not stderr.
   return colour ? styleText(format, text, { validateStream: false }) : text;
 }
-const colour = Deno.stderr.isTerminal() && !Deno.noColor; // asked once: a system call
+const stderrIsTerminal = Deno.stderr.isTerminal(); // asked once: a system call
+const colour = stderrIsTerminal && !Deno.noColor;
 const encoder = new TextEncoder();
 
 let midLine = false; // the terminal's last line ends in a prompt: a line for stderr goes below it
 
 /** Says whether a prompt (`->`) now waits at the end of the terminal's last line. */
 export function promptShown(shown: boolean): void {
-  midLine = shown && Deno.stderr.isTerminal();
+  midLine = shown && stderrIsTerminal;
 }
 
 /** Writes a line to stderr; a closed stderr is ignored, as no reason to stop serving. */

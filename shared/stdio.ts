@@ -19,6 +19,7 @@ const NEWLINE = Uint8Array.of(LF); // made once: print() ends every line with it
 /** Yields stdin's lines without `\n` or `\r\n`, like `input()`, until its end or `stop`. */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
+  const promptOnScreen = interactive && Deno.stdout.isTerminal(); // not when stdout is piped
   const buffer = new Uint8Array(64 * 1024);
   const endings = lineEndingFilter();
   const promptBytes = new TextEncoder().encode(prompt);
@@ -27,11 +28,11 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
     // Ctrl-D in mid-line ends a read without "\n": no prompt then.
     if (interactive && endings.atLineStart) {
       writeStdout(promptBytes);
-      promptShown(Deno.stdout.isTerminal());
+      promptShown(promptOnScreen);
     }
     const count = await readStdin(buffer, stop);
-    if (count !== null) promptShown(false); // the line typed, and its Enter, end it
     if (count === null) break;
+    promptShown(false); // the line typed, and its Enter, end it
     const data = endings.push(buffer.subarray(0, count));
     let start = 0;
     for (let end; (end = data.indexOf(LF, start)) !== -1; start = end + 1) {
