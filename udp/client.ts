@@ -55,16 +55,16 @@ for await (const msg of input("->", signal)) {
 await printed.at(-1);
 
 // sock.close()  — each line's socket is closed in exchange(), once its reply is in or given up on
-const why = `got no reply from ${address.formatHostPort(host, port)} within ${timeout} s`;
+const noReply = `got no reply from ${address.formatHostPort(host, port)} within ${timeout} s`;
 if (signal.aborted) {
   if (answered < lines) log.error(`interrupted: ${answered} of ${lines} line(s) answered`);
 } else if (gaveUp()) {
   const hint = "is a UDP server running there?";
   const inARow = `${lostInARow} line${lostInARow === 1 ? "" : "s"} in a row`;
-  log.error(`${inARow} ${why}; stopped (--give-up ${giveUp}): ${hint}`);
+  log.error(`${inARow} ${noReply}; stopped (--give-up ${giveUp}): ${hint}`);
 } else if (lost > 0) {
   const hint = "lost on the way, or no UDP server is running there";
-  log.error(`${lost} of ${lines - unsent} line(s) ${why}: ${hint}`);
+  log.error(`${lost} of ${lines - unsent} line(s) ${noReply}: ${hint}`);
 }
 Deno.exit(signal.aborted ? signal.reason : answered < lines ? 1 : 0);
 
