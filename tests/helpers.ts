@@ -1,7 +1,8 @@
 /**
  * Starting the real scripts as subprocesses, reading the port a server bound, feeding a client
- * its stdin, and small assertions. Every process started here is stopped by the caller's
- * `stop()` or ends on its own within a time limit.
+ * its stdin, the test's own sockets and fake servers, and small assertions. Every server or
+ * socket started here is stopped at the end of the caller's `await using` (or `using`) block,
+ * or ends on its own within a time limit.
  *
  * @module
  */
@@ -42,13 +43,17 @@ export const encode = (text: string): Uint8Array => new TextEncoder().encode(tex
 export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 /** How long a script may take to start and print its first line (cold Deno, busy CI). */
-const START_LIMIT_MS = 20_000;
-/** How long a client run may take before it is killed and the test fails. */
-const RUN_LIMIT_MS = 30_000;
-/** How long `waitForLog`, `waitForLogs` and `waitUntil` wait unless told otherwise. */
-const WAIT_LIMIT_MS = 10_000;
+export const START_LIMIT_MS = 20_000;
+/** How long a whole run (a client, the demo, a terminal session) may take before it is killed. */
+export const RUN_LIMIT_MS = 30_000;
+/**
+ * How long a test waits for one thing that should come at once (a reply, a log line, an exit)
+ * before it fails; `waitForLog` and `waitUntil` wait this long unless told otherwise.
+ */
+export const WAIT_LIMIT_MS = 10_000;
 
-export interface RunningServer {
+/** A server script a test started; `await using` stops it at the end of the block. */
+export interface RunningServer extends AsyncDisposable {
   /** The port the server announced in its `listening on ...` line. */
   port: number;
   /** The whole announcement, e.g. `listening on udp://127.0.0.1:40123`. */
@@ -58,8 +63,6 @@ export interface RunningServer {
   stderr(): string;
   /** Resolves with the first stderr line that matches, or rejects after `timeoutMs`. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resolves with the first `count` stderr lines that match, or rejects after `timeoutMs`. */
-  waitForLogs(pattern: RegExp, count: number, timeoutMs?: number): Promise<string[]>;
   /** Sends `signal` (SIGTERM by default) unless it has exited, and waits for it to end. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Waits for the server to exit on its own. */
@@ -89,7 +92,7 @@ export async function startServer(
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).spawn();
-  const stderr = collectText(child.stderr);
+  const stderr = collectOutput(child.stderr);
   const stdoutLines = readLines(child.stdout);
   const first = await firstWithin(stdoutLines.next(), START_LIMIT_MS);
   const drained = drain(stdoutLines);
@@ -99,10 +102,7 @@ export async function startServer(
     announcement: "",
     child,
     stderr: () => stderr.text(),
-    waitForLog: async (pattern, timeoutMs = WAIT_LIMIT_MS) =>
-      (await stderr.waitFor(pattern, 1, timeoutMs))[0],
-    waitForLogs: (pattern, count, timeoutMs = WAIT_LIMIT_MS) =>
-      stderr.waitFor(pattern, count, timeoutMs),
+    waitForLog: (pattern, timeoutMs = WAIT_LIMIT_MS) => stderr.waitFor(pattern, timeoutMs),
     async stop(signal = "SIGTERM") {
       try {
         child.kill(signal);
@@ -115,6 +115,9 @@ export async function startServer(
       const result = await status;
       await Promise.all([drained, stderr.done]);
       return result;
+    },
+    async [Symbol.asyncDispose]() {
+      await server.stop();
     },
   };
   const match = first?.match(/^listening on (?:udp|tcp):\/\/.*:(\d+)$/);
@@ -189,6 +192,156 @@ export async function runScript(
   clearTimeout(killer);
   await writing;
   return { code: output.code, stdout: output.stdout, stderr: decode(output.stderr) };
+}
+
+/** One step of a terminal session: wait for text to show, type text, or pause for the test. */
+export type TerminalStep = { expect: string } | { type: string } | { pause: true };
+
+/** The steps that type each of `lines` at a prompt `->` of its own, as a user does. */
+export function atPrompts(lines: string[]): TerminalStep[] {
+  return lines.flatMap((line) => [{ expect: "->" }, { type: `${line}\n` }]);
+}
+
+/**
+ * Runs `command` (a program and its arguments) on a pseudo-terminal made by Python's pty module
+ * (tests/fixtures/terminal.py), doing `steps`; `whilePaused` runs at a `{ pause: true }` step.
+ * Resolves with the program's exit status and what the terminal showed, `\r\n` read as `\n`.
+ */
+export async function onTerminal(
+  command: string[],
+  steps: TerminalStep[],
+  { env = { NO_COLOR: "1" }, whilePaused }: {
+    /** Set for the program, on top of the test's environment without NO_COLOR. */
+    env?: Record<string, string>;
+    whilePaused?: () => Promise<void>;
+  } = {},
+): Promise<{ code: number; screen: string }> {
+  const driver = `${ROOT}tests/fixtures/terminal.py`;
+  const python = new Deno.Command("python3", {
+    args: [driver, JSON.stringify(steps), JSON.stringify(env), ...command],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const killer = setTimeout(() => python.kill("SIGKILL"), RUN_LIMIT_MS);
+  const output = collectOutput(python.stdout);
+  const stdin = python.stdin.getWriter();
+  try {
+    if (whilePaused) {
+      await output.waitFor(/^PAUSED$/, RUN_LIMIT_MS);
+      await whilePaused();
+      await stdin.write(encode("\n"));
+    }
+  } finally {
+    await stdin.close().catch(() => {});
+    await python.status;
+    await output.done;
+    clearTimeout(killer);
+  }
+  const { code, signal } = await python.status;
+  if (signal === "SIGKILL") {
+    throw new Error(`the terminal session hung for ${RUN_LIMIT_MS} ms:\n${output.text()}`);
+  }
+  const screen = output.text().replace(whilePaused ? "PAUSED\n" : "", "");
+  return { code, screen: screen.replaceAll("\r\n", "\n") };
+}
+
+/** A UDP socket of the test's own on 127.0.0.1; `using` closes it at the end of the block. */
+export interface UdpSocket extends Deno.DatagramConn, Disposable {
+  /** The port it is bound to. */
+  port: number;
+  /** Sends `bytes` to 127.0.0.1:`port`. */
+  sendTo(bytes: Uint8Array, port: number): Promise<number>;
+  /**
+   * Sends `bytes` to 127.0.0.1:`port` and resolves with the next datagram that comes (the reply),
+   * or rejects with `what` after `timeoutMs`.
+   */
+  roundTrip(
+    bytes: Uint8Array,
+    port: number,
+    timeoutMs?: number,
+    what?: string,
+  ): Promise<Uint8Array>;
+}
+
+/** Binds a UDP socket of the test's own: a client of the server under test, or a fake server. */
+export function udpSocket(): UdpSocket {
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const sendTo = (bytes: Uint8Array, port: number) =>
+    socket.send(bytes, { hostname: "127.0.0.1", port, transport: "udp" });
+  return Object.assign(socket, {
+    port: (socket.addr as Deno.NetAddr).port,
+    sendTo,
+    async roundTrip(bytes: Uint8Array, port: number, timeoutMs = WAIT_LIMIT_MS, what = "no reply") {
+      await sendTo(bytes, port);
+      const [reply] = await withinOrFail(socket.receive(), timeoutMs, what);
+      return reply;
+    },
+    [Symbol.dispose]() {
+      try {
+        socket.close();
+      } catch {
+        // closed already
+      }
+    },
+  });
+}
+
+/** A TCP server of the test's own, for one client; `await using` closes it. */
+export interface FakeTcpServer extends AsyncDisposable {
+  port: number;
+  /** Resolves when the first bytes have come from the client. */
+  heard: Promise<void>;
+}
+
+/**
+ * Listens on 127.0.0.1 for one client, and calls `answer` with the bytes of each read; it reads
+ * on while `answer` resolves to true (by default it reads and never answers). At the client's
+ * end of stream it stays connected, as some servers do, until it is closed.
+ */
+export function fakeTcpServer(
+  answer: (data: Uint8Array, conn: Deno.Conn) => Promise<boolean> = () => Promise.resolve(true),
+): FakeTcpServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const heard = Promise.withResolvers<void>();
+  const closing = Promise.withResolvers<void>();
+  const served = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (let count; (count = await conn.read(buffer)) !== null;) {
+        heard.resolve();
+        if (!await answer(buffer.slice(0, count), conn)) return;
+      }
+      await closing.promise; // the client's end of stream
+    } catch {
+      // the client went away first
+    } finally {
+      conn.close();
+    }
+  })().catch(() => {}); // closed before a client came
+  return {
+    port: listener.addr.port,
+    heard: heard.promise,
+    async [Symbol.asyncDispose]() {
+      closing.resolve();
+      listener.close();
+      await served;
+    },
+  };
+}
+
+/**
+ * Runs tests/fixtures/reset.py with `args`: connections that end with a reset (RST) instead of
+ * a normal close; fails if it does not end within `timeoutMs`.
+ */
+export async function pythonResets(args: string[], timeoutMs = WAIT_LIMIT_MS): Promise<void> {
+  const python = new Deno.Command("python3", {
+    args: [`${ROOT}tests/fixtures/reset.py`, ...args],
+    stderr: "piped",
+  });
+  const { code, stderr } = await withinOrFail(python.output(), timeoutMs, "reset.py hung");
+  if (code !== 0) throw new Error(`reset.py ${args[0]} failed: ${decode(stderr)}`);
 }
 
 /** A port nothing listens on (TCP and UDP): bound, read and released. */
@@ -314,14 +467,18 @@ async function drain(lines: AsyncGenerator<string>): Promise<void> {
   }
 }
 
-interface CollectedText {
+/** What a process wrote on one of its pipes, read as it comes. */
+export interface CollectedOutput {
+  /** Everything so far. */
   text(): string;
-  /** The first `count` whole lines that match `pattern`; rejects after `timeoutMs`. */
-  waitFor(pattern: RegExp, count: number, timeoutMs: number): Promise<string[]>;
+  /** The first whole line that matches `pattern`; rejects after `timeoutMs` or at the end. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when the pipe has closed. */
   done: Promise<void>;
 }
 
-function collectText(stream: ReadableStream<Uint8Array>): CollectedText {
+/** Reads `stream` to its end in the background, so that a test can wait for a line of it. */
+export function collectOutput(stream: ReadableStream<Uint8Array>): CollectedOutput {
   let text = "";
   const waiters = new Set<() => void>();
   let ended = false;
@@ -339,20 +496,19 @@ function collectText(stream: ReadableStream<Uint8Array>): CollectedText {
   return {
     text: () => text,
     done,
-    async waitFor(pattern, count, timeoutMs) {
+    async waitFor(pattern, timeoutMs = WAIT_LIMIT_MS) {
       const deadline = Date.now() + timeoutMs;
       while (true) {
         // Whole lines only: a line still being written could match in part.
         const whole = ended ? text : text.slice(0, text.lastIndexOf("\n") + 1);
-        const lines = whole.split("\n").filter((line) => pattern.test(line));
-        if (lines.length >= count) return lines.slice(0, count);
+        const line = whole.split("\n").find((line) => pattern.test(line));
+        if (line !== undefined) return line;
         const left = deadline - Date.now();
         if (ended || left <= 0) {
-          const seen = `${lines.length} of ${count} stderr line(s) matching ${pattern}`;
-          const why = ended ? "before the server exited" : `within ${timeoutMs} ms`;
-          throw new Error(`only ${seen} ${why}; stderr was:\n${text}`);
+          const why = ended ? "before the pipe closed" : `within ${timeoutMs} ms`;
+          throw new Error(`no line matching ${pattern} ${why}; the output was:\n${text}`);
         }
-        // Wake on the next chunk of stderr, or at the deadline.
+        // Wake on the next chunk, or at the deadline.
         await new Promise<void>((resolve) => {
           const wake = () => {
             clearTimeout(timer);
