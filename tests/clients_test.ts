@@ -12,16 +12,17 @@ import {
   decode,
   denoRun,
   encode,
+  fakeTcpServer,
   randomSource,
   readBytes,
   ROOT,
   runScript,
   startServer,
   test,
+  udpSocket,
+  WAIT_LIMIT_MS,
   withinOrFail,
 } from "./helpers.ts";
-
-const LIMIT_MS = 10_000;
 
 /** What sending `input` line by line gives: each line upper-cased on its own line. */
 function upperCasedLines(input: Uint8Array): Uint8Array {
@@ -50,89 +51,60 @@ function randomLines(seed: number, size: number): Uint8Array {
 }
 
 for (const kind of ["tcp", "udp"] as const) {
+  test(`${kind}/client with piped input prints only the replies, one per line`, async () => {
+    await using server = await startServer(`${kind}/server.ts`);
+    const result = await runScript(
+      `${kind}/client.ts`,
+      ["--port", `${server.port}`],
+      "hello\nworld\n",
+    );
+    assert.equal(decode(result.stdout), "HELLO\nWORLD\n");
+    assert.equal(result.code, 0);
+    assert.equal(result.stderr, "");
+  });
+
   test(`${kind}/client: random bytes come back upper-cased line by line`, async () => {
-    const server = await startServer(`${kind}/server.ts`);
-    try {
-      const input = randomLines(kind === "tcp" ? 11 : 12, kind === "tcp" ? 200_000 : 20_000);
-      const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], input);
-      assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(result.stdout, upperCasedLines(input));
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(`${kind}/server.ts`);
+    const input = randomLines(kind === "tcp" ? 11 : 12, kind === "tcp" ? 200_000 : 20_000);
+    const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], input);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout, upperCasedLines(input));
   });
 }
 
 test("tcp/client never joins bytes of neighbouring lines into one character", async () => {
-  const server = await startServer("tcp/server.ts");
-  try {
-    const args = ["--port", `${server.port}`];
-    // c4 \n b1 would be "ı" (which upper-cases to "I") if the newline were not a frame.
-    const joined = await runScript(
-      "tcp/client.ts",
-      args,
-      new Uint8Array([0x61, 0xc4, 0x0a, 0xb1, 0x62, 0x0a]),
-    );
-    assert.equal(joined.code, 0, joined.stderr);
-    assert.deepEqual(joined.stdout, new Uint8Array([0x41, 0xc4, 0x0a, 0xb1, 0x42, 0x0a]));
-    // "stra" c3 \n 9f "e": not "STRASSE", but each line's bytes, as sent line by line.
-    const input = new Uint8Array([0x73, 0x74, 0x72, 0x61, 0xc3, 0x0a, 0x9f, 0x65, 0x0a]);
-    const split = await runScript("tcp/client.ts", args, input);
-    assert.deepEqual(
-      split.stdout,
-      new Uint8Array([...encode("STRA"), 0xc3, 0x0a, 0x9f, 0x45, 0x0a]),
-    );
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts");
+  const args = ["--port", `${server.port}`];
+  // c4 \n b1 would be "ı" (which upper-cases to "I") if the newline were not a frame.
+  const joined = await runScript(
+    "tcp/client.ts",
+    args,
+    new Uint8Array([0x61, 0xc4, 0x0a, 0xb1, 0x62, 0x0a]),
+  );
+  assert.equal(joined.code, 0, joined.stderr);
+  assert.deepEqual(joined.stdout, new Uint8Array([0x41, 0xc4, 0x0a, 0xb1, 0x42, 0x0a]));
+  // "stra" c3 \n 9f "e": not "STRASSE", but each line's bytes, as sent line by line.
+  const input = new Uint8Array([0x73, 0x74, 0x72, 0x61, 0xc3, 0x0a, 0x9f, 0x65, 0x0a]);
+  const split = await runScript("tcp/client.ts", args, input);
+  assert.deepEqual(
+    split.stdout,
+    new Uint8Array([...encode("STRA"), 0xc3, 0x0a, 0x9f, 0x45, 0x0a]),
+  );
 });
 
 test("tcp/client: \\r\\n input and a last line without \\n give one reply per line", async () => {
-  const server = await startServer("tcp/server.ts");
-  try {
-    for (const lineByLine of [[], ["--line-by-line"]]) {
-      const args = ["--port", `${server.port}`, ...lineByLine];
-      const result = await runScript("tcp/client.ts", args, "one\r\ntwo\r\n\r\nlast");
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(decode(result.stdout), "ONE\nTWO\n\nLAST\n", lineByLine.join(" "));
-    }
-  } finally {
-    await server.stop();
+  await using server = await startServer("tcp/server.ts");
+  for (const lineByLine of [[], ["--line-by-line"]]) {
+    const args = ["--port", `${server.port}`, ...lineByLine];
+    const result = await runScript("tcp/client.ts", args, "one\r\ntwo\r\n\r\nlast");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(decode(result.stdout), "ONE\nTWO\n\nLAST\n", lineByLine.join(" "));
   }
 });
 
-/** A TCP server of the test's own that answers with `answer(bytes read)` per read. */
-function fakeTcpServer(answer: (data: Uint8Array, conn: Deno.Conn) => Promise<boolean>) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  let closing = () => {};
-  const closed = new Promise<void>((resolve) => closing = resolve);
-  const served = (async () => {
-    const conn = await listener.accept();
-    const buffer = new Uint8Array(64 * 1024);
-    try {
-      for (let count; (count = await conn.read(buffer)) !== null;) {
-        if (!await answer(buffer.slice(0, count), conn)) return;
-      }
-      await closed; // the client's end of stream: stay connected, as some servers do
-    } catch {
-      // the client went away first
-    } finally {
-      conn.close();
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    async close() {
-      closing();
-      listener.close();
-      await served;
-    },
-  };
-}
-
 test("tcp/client says how many replies came when the server hangs up early", async () => {
   let replies = 0;
-  const server = fakeTcpServer(async (data, conn) => {
+  await using server = fakeTcpServer(async (data, conn) => {
     // Answers the first two lines, then hangs up.
     const lines = decode(data).split("\n").filter((line) => line !== "");
     for (const line of lines) {
@@ -142,46 +114,42 @@ test("tcp/client says how many replies came when the server hangs up early", asy
     }
     return true;
   });
-  try {
-    const result = await runScript(
-      "tcp/client.ts",
-      ["--port", `${server.port}`, "--line-by-line"],
-      "a\nb\nc\nd\n",
-    );
-    assert.equal(result.code, 1);
-    assert.equal(decode(result.stdout), "A\nB\n");
-    assert.match(
-      result.stderr,
-      /closed the connection \(2 of 3 line\(s\) answered\)\n$/,
-    );
-  } finally {
-    await server.close();
-  }
+  const result = await runScript(
+    "tcp/client.ts",
+    ["--port", `${server.port}`, "--line-by-line"],
+    "a\nb\nc\nd\n",
+  );
+  assert.equal(result.code, 1);
+  assert.equal(decode(result.stdout), "A\nB\n");
+  assert.match(
+    result.stderr,
+    /closed the connection \(2 of 3 line\(s\) answered\)\n$/,
+  );
 });
 
 test("tcp/client --timeout: a server that never answers gets one line, exit 1", async () => {
   for (const mode of [[], ["--line-by-line"]]) {
-    const server = fakeTcpServer(() => Promise.resolve(true)); // reads, never answers
-    try {
-      const started = Date.now();
-      const args = ["--port", `${server.port}`, "--timeout", "0.3", ...mode];
-      const result = await runScript("tcp/client.ts", args, "hello\n");
-      assert.equal(result.code, 1);
-      assert.match(
-        result.stderr,
-        /^\[tcp\/client\] error: no reply from 127\.0\.0\.1:\d+ within 0\.3 s \(0 of 1 line\(s\) answered\)\n$/,
-      );
-      assert.ok(Date.now() - started >= 300, "gave up before the timeout");
-    } finally {
-      await server.close();
-    }
+    await using server = fakeTcpServer(); // reads, never answers
+    const heardAt = server.heard.then(() => Date.now());
+    const args = ["--port", `${server.port}`, "--timeout", "0.3", ...mode];
+    const result = await runScript("tcp/client.ts", args, "hello\n");
+    const endedAt = Date.now();
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^\[tcp\/client\] error: no reply from 127\.0\.0\.1:\d+ within 0\.3 s \(0 of 1 line\(s\) answered\)\n$/,
+    );
+    // From the moment the line reached the server to the client's exit: the whole timeout
+    // (give or take the clocks' rounding).
+    const waited = endedAt - await withinOrFail(heardAt, WAIT_LIMIT_MS, "the line never came");
+    assert.ok(waited >= 290, `gave up ${waited} ms after its line arrived, before the timeout`);
   }
 });
 
 /** A UDP server of the test's own: `answer` decides what to send back for each datagram. */
 function fakeUdpServer(
   answer: (data: Uint8Array, index: number) => { reply: Uint8Array; delayMs: number }[],
-) {
+): AsyncDisposable & { port: number } {
   const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const sends: Promise<unknown>[] = [];
   const served = (async () => {
@@ -200,7 +168,7 @@ function fakeUdpServer(
   })();
   return {
     port: (sock.addr as Deno.NetAddr).port,
-    async close() {
+    async [Symbol.asyncDispose]() {
       await Promise.all(sends); // every reply went out, the late ones too
       sock.close();
       await served;
@@ -209,95 +177,67 @@ function fakeUdpServer(
 }
 
 test("udp/client never takes a late reply for the next line's", async () => {
-  const server = fakeUdpServer((data, index) => [
+  await using server = fakeUdpServer((data, index) => [
     { reply: upperCase(data), delayMs: index === 0 ? 400 : 0 },
   ]);
-  try {
-    const args = ["--port", `${server.port}`, "--timeout", "0.2"];
-    const result = await runScript("udp/client.ts", args, "one\ntwo\nthree\n");
-    assert.equal(decode(result.stdout), "TWO\nTHREE\n");
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /no reply within 0\.2 s/);
-  } finally {
-    await server.close();
-  }
+  const args = ["--port", `${server.port}`, "--timeout", "0.2"];
+  const result = await runScript("udp/client.ts", args, "one\ntwo\nthree\n");
+  assert.equal(decode(result.stdout), "TWO\nTHREE\n");
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /no reply within 0\.2 s/);
 });
 
 test("udp/client prints a duplicated reply once, for its own line", async () => {
-  const server = fakeUdpServer((data) => [
+  await using server = fakeUdpServer((data) => [
     { reply: upperCase(data), delayMs: 0 },
     { reply: upperCase(data), delayMs: 1 },
   ]);
-  try {
-    const result = await runScript("udp/client.ts", ["--port", `${server.port}`], "a\nb\nc\n");
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(decode(result.stdout), "A\nB\nC\n");
-  } finally {
-    await server.close();
-  }
+  const result = await runScript("udp/client.ts", ["--port", `${server.port}`], "a\nb\nc\n");
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(decode(result.stdout), "A\nB\nC\n");
 });
 
 test("udp/client with no server says where the lines went and asks about a server", async () => {
-  const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const port = (silent.addr as Deno.NetAddr).port;
-  try {
-    const args = ["--port", `${port}`, "--timeout", "0.2"];
-    const result = await runScript("udp/client.ts", args, "a\nb\n");
-    assert.equal(result.code, 1);
-    const last = result.stderr.trimEnd().split("\n").at(-1)!;
-    assert.equal(
-      last,
-      `[udp/client] error: 2 of 2 line(s) got no reply from 127.0.0.1:${port} within 0.2 s: ` +
-        "lost on the way, or no UDP server is running there",
-    );
-  } finally {
-    silent.close();
-  }
+  using silent = udpSocket();
+  const args = ["--port", `${silent.port}`, "--timeout", "0.2"];
+  const result = await runScript("udp/client.ts", args, "a\nb\n");
+  assert.equal(result.code, 1);
+  const last = result.stderr.trimEnd().split("\n").at(-1)!;
+  assert.equal(
+    last,
+    `[udp/client] error: 2 of 2 line(s) got no reply from 127.0.0.1:${silent.port} within 0.2 s: ` +
+      "lost on the way, or no UDP server is running there",
+  );
 });
 
 test("udp/client reports a line too long for a datagram once, and goes on", async () => {
-  const server = await startServer("udp/server.ts");
-  try {
-    const input = "a".repeat(70_000) + "\nok\n";
-    const result = await runScript("udp/client.ts", ["--port", `${server.port}`], input);
-    assert.equal(result.code, 1);
-    assert.equal(decode(result.stdout), "OK\n");
-    const lines = result.stderr.trimEnd().split("\n");
-    assert.equal(lines.length, 1, result.stderr);
-    assert.match(lines[0], /line 1: 70000 bytes do not fit in a datagram; not sent/);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("udp/server.ts");
+  const input = "a".repeat(70_000) + "\nok\n";
+  const result = await runScript("udp/client.ts", ["--port", `${server.port}`], input);
+  assert.equal(result.code, 1);
+  assert.equal(decode(result.stdout), "OK\n");
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0], /line 1: 70000 bytes do not fit in a datagram; not sent/);
 });
 
 test("udp/server --drop 1 loses every reply and --duplicate 1 doubles every one", async () => {
-  const dropping = await startServer("udp/server.ts", ["--drop", "1"]);
-  try {
+  {
+    await using dropping = await startServer("udp/server.ts", ["--drop", "1"]);
     const args = ["--port", `${dropping.port}`, "--timeout", "0.2"];
     const result = await runScript("udp/client.ts", args, "a\n");
     assert.equal(result.code, 1);
     assert.equal(decode(result.stdout), "");
     await dropping.waitForLog(/dropped the reply to 127\.0\.0\.1:\d+ \(--drop/);
-  } finally {
-    await dropping.stop();
   }
-  const doubling = await startServer("udp/server.ts", ["--duplicate", "1"]);
-  const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  try {
-    await sock.send(encode("twice"), {
-      hostname: "127.0.0.1",
-      port: doubling.port,
-      transport: "udp",
-    });
-    for (let copy = 0; copy < 2; copy++) {
-      const [reply] = await withinOrFail(sock.receive(), LIMIT_MS, `copy ${copy + 1}`);
-      assert.equal(decode(reply), "TWICE");
-    }
-    await doubling.waitForLog(/doubled the reply to 127\.0\.0\.1:\d+ \(--duplicate/);
-  } finally {
-    sock.close();
-    await doubling.stop();
+  await using doubling = await startServer("udp/server.ts", ["--duplicate", "1"]);
+  using socket = udpSocket();
+  await socket.sendTo(encode("twice"), doubling.port);
+  for (let copy = 0; copy < 2; copy++) {
+    const [reply] = await withinOrFail(socket.receive(), WAIT_LIMIT_MS, `copy ${copy + 1}`);
+    assert.equal(decode(reply), "TWICE");
   }
+  await doubling.waitForLog(/doubled the reply to 127\.0\.0\.1:\d+ \(--duplicate/);
 });
 
 test("udp/server rejects a --drop that is not a probability, exit 2", async () => {
@@ -311,15 +251,11 @@ for (
 ) {
   test(`all four scripts work with only ${allow}`, async () => {
     for (const kind of ["udp", "tcp"]) {
-      const server = await startServer(`${kind}/server.ts`, ["--host", host], [allow]);
-      try {
-        const args = ["--host", host, "--port", `${server.port}`];
-        const result = await runScript(`${kind}/client.ts`, args, "least\n", { flags: [allow] });
-        assert.equal(result.code, 0, `${kind}: ${result.stderr}`);
-        assert.equal(decode(result.stdout), "LEAST\n");
-      } finally {
-        await server.stop();
-      }
+      await using server = await startServer(`${kind}/server.ts`, ["--host", host], [allow]);
+      const args = ["--host", host, "--port", `${server.port}`];
+      const result = await runScript(`${kind}/client.ts`, args, "least\n", { flags: [allow] });
+      assert.equal(result.code, 0, `${kind}: ${result.stderr}`);
+      assert.equal(decode(result.stdout), "LEAST\n");
     }
   });
 }
@@ -350,31 +286,27 @@ test("udp/client to another machine is told to allow its own bind address too", 
 
 for (const kind of ["tcp", "udp"] as const) {
   test(`${kind}/client piped into a reader that stops early (| head) ends quietly`, async () => {
-    const server = await startServer(`${kind}/server.ts`);
-    try {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: denoRun(`${kind}/client.ts`, ["--port", `${server.port}`], ["--allow-net=127.0.0.1"]),
-        cwd: ROOT,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      writer.write(encode("hello\n".repeat(kind === "tcp" ? 500_000 : 2_000))).catch(() => {});
-      const reader = child.stdout.getReader();
-      await withinOrFail(reader.read(), LIMIT_MS, "no first reply");
-      await reader.cancel(); // like head: the reader goes away, the next write gets EPIPE
-      const [status, stderr] = await withinOrFail(
-        Promise.all([child.status, new Response(child.stderr).text()]),
-        LIMIT_MS,
-        "the client did not stop",
-      );
-      writer.close().catch(() => {});
-      assert.equal(stderr, "");
-      assert.equal(status.code, 0);
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(`${kind}/server.ts`);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: denoRun(`${kind}/client.ts`, ["--port", `${server.port}`], ["--allow-net=127.0.0.1"]),
+      cwd: ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    writer.write(encode("hello\n".repeat(kind === "tcp" ? 500_000 : 2_000))).catch(() => {});
+    const reader = child.stdout.getReader();
+    await withinOrFail(reader.read(), WAIT_LIMIT_MS, "no first reply");
+    await reader.cancel(); // like head: the reader goes away, the next write gets EPIPE
+    const [status, stderr] = await withinOrFail(
+      Promise.all([child.status, new Response(child.stderr).text()]),
+      WAIT_LIMIT_MS,
+      "the client did not stop",
+    );
+    writer.close().catch(() => {});
+    assert.equal(stderr, "");
+    assert.equal(status.code, 0);
   });
 }
 
@@ -409,39 +341,29 @@ test("without the unstable net API, the UDP scripts say to add --unstable-net", 
 });
 
 test("tcp/server --once then Ctrl-C lets the connection finish within --grace", async () => {
-  const server = await startServer("tcp/server.ts", ["--once", "--grace", "5"]);
-  const conn = await connect(server.port);
-  try {
-    await conn.write(encode("before\n"));
-    assert.equal(decode(await readBytes(conn, 7)), "BEFORE\n");
-    server.child.kill("SIGINT");
-    // The waiting connection is told there is no more (end of stream), not cut off.
-    const buffer = new Uint8Array(16);
-    assert.equal(await withinOrFail(conn.read(buffer), LIMIT_MS, "no end of stream"), null);
-    conn.close();
-    const status = await withinOrFail(server.exited(), LIMIT_MS, "server still running");
-    assert.equal(status.code, 0);
-    assert.doesNotMatch(server.stderr(), /error/);
-    assert.match(server.stderr(), /shutting down: 1 connection\(s\) get up to 5 s to finish/);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts", ["--once", "--grace", "5"]);
+  using conn = await connect(server.port);
+  await conn.write(encode("before\n"));
+  assert.equal(decode(await readBytes(conn, 7)), "BEFORE\n");
+  server.child.kill("SIGINT");
+  // The waiting connection is told there is no more (end of stream), not cut off.
+  const buffer = new Uint8Array(16);
+  assert.equal(await withinOrFail(conn.read(buffer), WAIT_LIMIT_MS, "no end of stream"), null);
+  conn.close();
+  const status = await withinOrFail(server.exited(), WAIT_LIMIT_MS, "server still running");
+  assert.equal(status.code, 0);
+  assert.doesNotMatch(server.stderr(), /error/);
+  assert.match(server.stderr(), /shutting down: 1 connection\(s\) get up to 5 s to finish/);
 });
 
 test("tcp/client names the server that reset the connection", async () => {
   // A server that reads one piece and resets, as the post's does when a read cuts a character.
-  const script = `
-import socket, struct, sys
-listener = socket.create_server(("127.0.0.1", 0))
-print(listener.getsockname()[1], flush=True)
-conn, _ = listener.accept()
-conn.recv(16)
-conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-conn.close()
-`;
-  const python = new Deno.Command("python3", { args: ["-c", script], stdout: "piped" }).spawn();
+  const python = new Deno.Command("python3", {
+    args: [`${ROOT}tests/fixtures/reset.py`, "server"],
+    stdout: "piped",
+  }).spawn();
   const reader = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const port = Number((await withinOrFail(reader.read(), LIMIT_MS, "no port")).value);
+  const port = Number((await withinOrFail(reader.read(), WAIT_LIMIT_MS, "no port")).value);
   try {
     const args = ["--port", `${port}`, "--line-by-line"];
     const result = await runScript("tcp/client.ts", args, "안녕하세요\n".repeat(50));
