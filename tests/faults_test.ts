@@ -6,20 +6,22 @@
  */
 import assert from "node:assert/strict";
 import {
+  atPrompts,
   decode,
   denoRun,
   encode,
-  PTY_DRIVER,
+  fakeTcpServer,
+  onTerminal,
   ROOT,
   runScript,
   spawnScript,
+  START_LIMIT_MS,
   startServer,
   test,
-  waitUntil,
+  udpSocket,
+  WAIT_LIMIT_MS,
   withinOrFail,
 } from "./helpers.ts";
-
-const LIMIT_MS = 20_000;
 
 /** Runs `deno run --allow-net=127.0.0.1 SCRIPT ARGS` through sh, with `redirects` after it. */
 async function runWithRedirects(script: string, args: string[], redirects: string) {
@@ -32,23 +34,20 @@ async function runWithRedirects(script: string, args: string[], redirects: strin
     stderr: "piped",
     env: { NO_COLOR: "1" },
   });
-  const { code, stderr } = await withinOrFail(child.output(), LIMIT_MS, `${script} hung`);
+  // It fails as it starts, or at its first write.
+  const { code, stderr } = await withinOrFail(child.output(), START_LIMIT_MS, `${script} hung`);
   return { code, stderr: decode(stderr) };
 }
 
 for (const mode of [[], ["--line-by-line"]]) {
   test(`tcp/client ${mode.join(" ")} sends a 12 MB line while it reads its reply`, async () => {
-    const server = await startServer("tcp/server.ts");
-    try {
-      const line = "a".repeat(12_000_000);
-      const args = ["--port", `${server.port}`, "--timeout", "10", ...mode];
-      const result = await runScript("tcp/client.ts", args, line + "\n", { limitMs: LIMIT_MS });
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(result.stdout.length, 12_000_001);
-      assert.ok(result.stdout.every((byte, i) => byte === (i < 12_000_000 ? 0x41 : 0x0a)));
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer("tcp/server.ts");
+    const line = "a".repeat(12_000_000);
+    const args = ["--port", `${server.port}`, "--timeout", "10", ...mode];
+    const result = await runScript("tcp/client.ts", args, line + "\n");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.length, 12_000_001);
+    assert.ok(result.stdout.every((byte, i) => byte === (i < 12_000_000 ? 0x41 : 0x0a)));
   });
 }
 
@@ -60,142 +59,81 @@ for (
 ) {
   const name = `${client} ${extra.join(" ")}`.trim();
   test(`${name} names standard input when it cannot be read, exit 1`, async () => {
-    const server = await startServer(client.replace("client", "server"));
-    try {
-      const result = await runWithRedirects(client, ["--port", `${server.port}`, ...extra], "< /");
-      assert.equal(result.code, 1);
-      assert.match(
-        result.stderr,
-        /^\[(tcp|udp)\/client\] error: cannot read standard input: Is a directory \(os error 21\)\n$/,
-      );
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(client.replace("client", "server"));
+    const result = await runWithRedirects(client, ["--port", `${server.port}`, ...extra], "< /");
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^\[(tcp|udp)\/client\] error: cannot read standard input: Is a directory \(os error 21\)\n$/,
+    );
   });
 
   test(`${name} names standard output when it cannot be written, exit 1`, async () => {
-    const server = await startServer(client.replace("client", "server"));
-    try {
-      const args = ["--port", `${server.port}`, ...extra];
-      const result = await runWithRedirects(client, args, "> /dev/full < /etc/passwd");
-      assert.equal(result.code, 1);
-      assert.match(
-        result.stderr,
-        /\] error: cannot write standard output: No space left on device \(os error 28\)\n$/,
-      );
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(client.replace("client", "server"));
+    const args = ["--port", `${server.port}`, ...extra];
+    const result = await runWithRedirects(client, args, "> /dev/full < /etc/passwd");
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /\] error: cannot write standard output: No space left on device \(os error 28\)\n$/,
+    );
   });
-}
-
-/** A TCP server of the test's own that reads and never answers; resolves `heard` at the first read. */
-function silentTcpServer() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const heard = Promise.withResolvers<void>();
-  const served = listener.accept().then(async (conn) => {
-    const buffer = new Uint8Array(1024);
-    try {
-      while (await conn.read(buffer) !== null) heard.resolve();
-    } catch {
-      // the client went away
-    } finally {
-      conn.close();
-    }
-  });
-  return {
-    port: listener.addr.port,
-    heard: heard.promise,
-    close: async () => (listener.close(), await served.catch(() => {})),
-  };
 }
 
 for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   test(`both clients exit ${status} on ${signal} while a reply is owed, saying so`, async () => {
     for (const kind of ["tcp", "udp"]) {
-      const tcp = kind === "tcp" ? silentTcpServer() : undefined;
-      const udp = kind === "udp"
-        ? Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" })
-        : undefined;
-      const port = tcp?.port ?? (udp!.addr as Deno.NetAddr).port;
+      // A server that hears the line and never answers.
+      await using tcp = kind === "tcp" ? fakeTcpServer() : undefined;
+      using udp = kind === "udp" ? udpSocket() : undefined;
+      const port = tcp?.port ?? udp!.port;
       const child = spawnScript(`${kind}/client.ts`, ["--port", `${port}`, "--timeout", "60"]);
       const writer = child.stdin.getWriter();
       try {
         await writer.write(encode("hello\n")); // stdin stays open: the client still reads it
-        await withinOrFail<unknown>(tcp?.heard ?? udp!.receive(), LIMIT_MS, "the line never came");
+        await withinOrFail<unknown>(
+          tcp?.heard ?? udp!.receive(),
+          START_LIMIT_MS,
+          "the line never came",
+        );
         child.kill(signal);
-        const { code, stderr } = await withinOrFail(child.output(), LIMIT_MS, "no exit");
+        const { code, stderr } = await withinOrFail(child.output(), WAIT_LIMIT_MS, "no exit");
         assert.equal(code, status, kind);
         assert.match(decode(stderr), /\] error: interrupted: 0 of 1 line\(s\) answered\n$/, kind);
       } finally {
         await writer.close().catch(() => {});
-        await tcp?.close();
-        udp?.close();
       }
     }
   });
 }
 
 test("tcp/client at a terminal sees the server stop while it waits at the prompt", async () => {
-  const server = await startServer("tcp/server.ts", ["--grace", "10"]);
+  await using server = await startServer("tcp/server.ts", ["--grace", "10"]);
   // Type one line, see its reply and the next prompt, stop the server, read until the client ends.
-  const driver = PTY_DRIVER + `
-read_until(b"->")
-os.write(fd, b"hello\\n")
-read_until(b"HELLO\\r\\n->")
-sys.stdout.buffer.write(b"READY\\n"); sys.stdout.flush()
-sys.stdin.readline()  # the test has stopped the server
-read_until(b"<never>", 10)
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out + b"\\nEXIT %d\\n" % os.waitstatus_to_exitcode(status))
-`;
-  const args = [
-    "-c",
-    driver,
-    Deno.execPath(),
-    ...denoRun("tcp/client.ts", ["--port", `${server.port}`]),
-  ];
-  const python = new Deno.Command("python3", {
-    args,
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const lines = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    let seen = "";
-    await waitUntil(
-      async () => (seen += (await lines.read()).value ?? "").includes("READY"),
-      "the prompt after HELLO",
-      { timeoutMs: LIMIT_MS },
-    );
-    const stopped = Date.now();
-    server.child.kill("SIGINT");
-    const writer = python.stdin.getWriter();
-    await writer.write(encode("\n"));
-    await writer.close();
-    const status = await withinOrFail(server.exited(), 5_000, "the server waited out its --grace");
-    assert.equal(status.code, 0);
-    assert.ok(Date.now() - stopped < 5_000);
-    for (let part; !(part = await lines.read()).done;) seen += part.value;
-    const screen = seen.replaceAll("\r\n", "\n");
-    assert.match(
-      screen,
-      // On a line of its own, below the prompt it came at.
-      /->\n\[tcp\/client\] error: the server at 127\.0\.0\.1:\d+ closed the connection \(1 of 1 line\(s\) answered\)\n/,
-    );
-    assert.match(screen, /EXIT 1\n$/);
-  } finally {
-    lines.cancel().catch(() => {});
-    await python.status;
-    await server.stop();
-  }
+  const command = [Deno.execPath(), ...denoRun("tcp/client.ts", ["--port", `${server.port}`])];
+  const steps = [...atPrompts(["hello"]), { expect: "HELLO\r\n->" }, { pause: true as const }];
+  const { code, screen } = await onTerminal(command, steps, {
+    whilePaused: async () => {
+      server.child.kill("SIGINT");
+      const status = await withinOrFail(
+        server.exited(),
+        5_000,
+        "the server waited out its --grace",
+      );
+      assert.equal(status.code, 0);
+    },
+  });
+  assert.match(
+    screen,
+    // On a line of its own, below the prompt it came at.
+    /->\n\[tcp\/client\] error: the server at 127\.0\.0\.1:\d+ closed the connection \(1 of 1 line\(s\) answered\)\n/,
+  );
+  assert.equal(code, 1, screen);
 });
 
 test("udp/client with piped lines and no server stops after --give-up lines in a row", async () => {
-  const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const port = (silent.addr as Deno.NetAddr).port;
+  using silent = udpSocket();
+  const port = silent.port;
   let received = 0; // the lines that reached the silent "server"
   const counting = (async () => {
     for await (const _ of silent) received++;
@@ -224,21 +162,17 @@ test("udp/client with piped lines and no server stops after --give-up lines in a
       assert.equal(received, 32);
     }
   } finally {
-    silent.close();
+    silent.close(); // the count ends
     await counting;
   }
 });
 
 test("tcp/client takes --timeout 0 (wait, its default) and .5", async () => {
-  const server = await startServer("tcp/server.ts");
-  try {
-    for (const timeout of ["0", ".5"]) {
-      const args = ["--port", `${server.port}`, "--timeout", timeout];
-      const result = await runScript("tcp/client.ts", args, "ok\n");
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(decode(result.stdout), "OK\n");
-    }
-  } finally {
-    await server.stop();
+  await using server = await startServer("tcp/server.ts");
+  for (const timeout of ["0", ".5"]) {
+    const args = ["--port", `${server.port}`, "--timeout", timeout];
+    const result = await runScript("tcp/client.ts", args, "ok\n");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(decode(result.stdout), "OK\n");
   }
 });
