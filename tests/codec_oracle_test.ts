@@ -12,11 +12,13 @@ import assert from "node:assert/strict";
 import { upperCase, upperCaseStream } from "../shared/codec.ts";
 import {
   concat,
+  connect,
   randomSource,
   readToEnd,
   ROOT,
   startServer,
   test,
+  udpSocket,
   withinOrFail,
   writeAll,
 } from "./helpers.ts";
@@ -99,42 +101,30 @@ test("the codec gives Python's bytes when the corpus arrives in random pieces", 
 
 test("udp/server gives Python's bytes for the corpus, one line per datagram", async () => {
   const { input, expected } = await loadCorpus();
-  const server = await startServer("udp/server.ts");
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
-  try {
-    const replies: Uint8Array[] = [];
-    let start = 0;
-    while (start < input.length) {
-      const end = input.indexOf(0x0a, start) + 1; // every line ends with \n
-      await socket.send(input.subarray(start, end), target);
-      const [reply] = await withinOrFail(socket.receive(), 10_000, "no reply");
-      replies.push(reply.slice());
-      start = end;
-    }
-    assert.deepEqual(concat(replies), expected);
-  } finally {
-    socket.close();
-    await server.stop();
+  await using server = await startServer("udp/server.ts");
+  using socket = udpSocket();
+  const replies: Uint8Array[] = [];
+  let start = 0;
+  while (start < input.length) {
+    const end = input.indexOf(0x0a, start) + 1; // every line ends with \n
+    const reply = await socket.roundTrip(input.subarray(start, end), server.port);
+    replies.push(reply.slice());
+    start = end;
   }
+  assert.deepEqual(concat(replies), expected);
 });
 
 test("tcp/server gives Python's bytes for the corpus sent in random-sized writes", async () => {
   const { input, expected } = await loadCorpus();
-  const server = await startServer("tcp/server.ts");
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-  try {
-    const reading = readToEnd(conn);
-    const random = randomSource(5);
-    for (let at = 0; at < input.length;) {
-      const size = 1 + random(20_000);
-      await writeAll(conn, input.subarray(at, at + size));
-      at += size;
-    }
-    await conn.closeWrite();
-    assert.deepEqual(await withinOrFail(reading, 30_000, "reply incomplete"), expected);
-  } finally {
-    conn.close();
-    await server.stop();
+  await using server = await startServer("tcp/server.ts");
+  using conn = await connect(server.port);
+  const reading = readToEnd(conn);
+  const random = randomSource(5);
+  for (let at = 0; at < input.length;) {
+    const size = 1 + random(20_000);
+    await writeAll(conn, input.subarray(at, at + size));
+    at += size;
   }
+  await conn.closeWrite();
+  assert.deepEqual(await withinOrFail(reading, 30_000, "reply incomplete"), expected);
 });

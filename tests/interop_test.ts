@@ -13,9 +13,12 @@ import {
   MISSING_PERMISSIONS,
   randomSource,
   ROOT,
+  RUN_LIMIT_MS,
   runScript,
   startServer,
   test,
+  udpSocket,
+  WAIT_LIMIT_MS,
   waitUntil,
   within,
   withinOrFail,
@@ -23,7 +26,6 @@ import {
 
 const LINES = "hello\n안녕하세요 world\nstraße\n";
 const UPPER = "HELLO\n안녕하세요 WORLD\nSTRASSE\n";
-const LIMIT_MS = 20_000;
 
 /** Skips with a message naming the Debian package when a tool is not installed. */
 function testWith(tool: string, pkg: string, name: string, body: () => Promise<void>) {
@@ -32,7 +34,7 @@ function testWith(tool: string, pkg: string, name: string, body: () => Promise<v
   test(name, body, missing);
 }
 
-/** Runs a command to the end with `stdin` piped in, killed after `LIMIT_MS`. */
+/** Runs a command to the end with `stdin` piped in, killed after `RUN_LIMIT_MS`. */
 async function run(command: string, args: string[], stdin: string | Uint8Array) {
   const child = new Deno.Command(command, {
     args,
@@ -41,7 +43,7 @@ async function run(command: string, args: string[], stdin: string | Uint8Array) 
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const killer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
+  const killer = setTimeout(() => child.kill("SIGKILL"), RUN_LIMIT_MS);
   const writer = child.stdin.getWriter();
   await writer.write(typeof stdin === "string" ? encode(stdin) : stdin).catch(() => {});
   await writer.close().catch(() => {});
@@ -57,7 +59,8 @@ function withoutPrompts(stdout: string): string {
 
 /**
  * Starts one of the blog post's Python servers on a free port. They announce nothing, so
- * readiness is polled: a bounded number of short tries to reach it.
+ * readiness is polled: a bounded number of short tries to reach it. At the end of its
+ * `await using` block it is stopped, and fails the test if it died with a Traceback.
  */
 async function startPythonServer(kind: "udp" | "tcp") {
   // The probe below binds the port for a moment to see whether it is taken; should the post's
@@ -92,7 +95,8 @@ async function startPythonServer(kind: "udp" | "tcp") {
       await stop();
       throw error;
     }
-    if (!exited) return { port, child, stop };
+    const stopAndCheck = async () => assert.doesNotMatch(await stop(), /Traceback/);
+    if (!exited) return { port, child, [Symbol.asyncDispose]: stopAndCheck };
     const why = await stop();
     if (attempt === 3) throw new Error(`the post's ${kind} server did not start: ${why}`);
   }
@@ -108,43 +112,30 @@ async function reachable(kind: "udp" | "tcp", port: number): Promise<boolean> {
       return true;
     }
   }
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  try {
-    await socket.send(encode("ping"), { hostname: "127.0.0.1", port, transport: "udp" });
-    const reply = await within(socket.receive(), 100);
-    return reply !== undefined && decode(reply[0]) === "PING";
-  } finally {
-    socket.close();
-  }
+  using socket = udpSocket();
+  await socket.sendTo(encode("ping"), port);
+  const reply = await within(socket.receive(), 100);
+  return reply !== undefined && decode(reply[0]) === "PING";
 }
 
 for (const kind of ["udp", "tcp"] as const) {
   test(`the tutorial's Python ${kind} client talks to our ${kind}/server.ts`, async () => {
-    const server = await startServer(`${kind}/server.ts`);
-    try {
-      const args = [`tests/fixtures/${kind}_client.py`, "127.0.0.1", `${server.port}`];
-      const result = await run("python3", args, LINES);
-      // The tutorial's client ends with EOFError at the end of input: its only way out.
-      assert.match(result.stderr, /EOFError/);
-      assert.equal(withoutPrompts(result.stdout), UPPER);
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(`${kind}/server.ts`);
+    const args = [`tests/fixtures/${kind}_client.py`, "127.0.0.1", `${server.port}`];
+    const result = await run("python3", args, LINES);
+    // The tutorial's client ends with EOFError at the end of input: its only way out.
+    assert.match(result.stderr, /EOFError/);
+    assert.equal(withoutPrompts(result.stdout), UPPER);
   });
 
   test(`our ${kind}/client.ts talks to the tutorial's Python ${kind} server`, async () => {
-    const server = await startPythonServer(kind);
-    try {
-      const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], LINES);
-      assert.equal(decode(result.stdout), UPPER);
-      assert.equal(result.code, 0, result.stderr);
-      if (kind === "tcp") {
-        // The tutorial's TCP server serves one connection and exits when it closes.
-        assert.equal((await withinOrFail(server.child.status, LIMIT_MS, "")).code, 0);
-      }
-    } finally {
-      const stderr = await server.stop();
-      assert.doesNotMatch(stderr, /Traceback/);
+    await using server = await startPythonServer(kind);
+    const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], LINES);
+    assert.equal(decode(result.stdout), UPPER);
+    assert.equal(result.code, 0, result.stderr);
+    if (kind === "tcp") {
+      // The tutorial's TCP server serves one connection and exits when it closes.
+      assert.equal((await withinOrFail(server.child.status, WAIT_LIMIT_MS, "")).code, 0);
     }
   });
 }
@@ -152,30 +143,21 @@ for (const kind of ["udp", "tcp"] as const) {
 test("tcp/client.ts agrees with the Python server where Unicode versions differ", async () => {
   // Python 3.11 (Unicode 14) leaves "ƛ" as it is; Deno's V8 (Unicode 16) upper-cases it. The
   // client ends each reply at its newline, so it prints whatever the server sent and goes on.
-  const server = await startPythonServer("tcp");
-  try {
-    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "ƛ a\nb\n");
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(decode(result.stdout), "ƛ A\nB\n");
-  } finally {
-    await server.stop();
-  }
+  await using server = await startPythonServer("tcp");
+  const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "ƛ a\nb\n");
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(decode(result.stdout), "ƛ A\nB\n");
 });
 
 test("tcp/client.ts --line-by-line keeps the Python server's 1024-byte reads whole", async () => {
   // The post's server decodes each recv(1024) on its own: a Korean character cut between two
   // reads crashes it. One line at a time, each read holds one short line.
   const lines = "안녕하세요\n".repeat(200);
-  const server = await startPythonServer("tcp");
-  try {
-    const args = ["--port", `${server.port}`, "--line-by-line"];
-    const result = await runScript("tcp/client.ts", args, lines);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(decode(result.stdout), lines);
-  } finally {
-    const stderr = await server.stop();
-    assert.doesNotMatch(stderr, /Traceback/);
-  }
+  await using server = await startPythonServer("tcp");
+  const args = ["--port", `${server.port}`, "--line-by-line"];
+  const result = await runScript("tcp/client.ts", args, lines);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(decode(result.stdout), lines);
 });
 
 testWith("socat", "socat", "tcp/client.ts talks to a socat echo server", async () => {
@@ -188,9 +170,7 @@ testWith("socat", "socat", "tcp/client.ts talks to a socat echo server", async (
     stderr: "null",
   }).spawn();
   try {
-    for (let attempt = 0; attempt < 200 && !await reachable("tcp", port); attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await waitUntil(() => reachable("tcp", port), "socat to listen", { intervalMs: 25 });
     for (const mode of [[], ["--line-by-line"]]) {
       const args = ["--port", `${port}`, ...mode];
       const result = await runScript("tcp/client.ts", args, MANY_LINES);
@@ -208,46 +188,30 @@ const MANY_LINES = Array.from({ length: 1000 }, (_, i) => `line ${i} 한글 ß\n
 const MANY_UPPER = decode(upperCase(encode(MANY_LINES)));
 
 testWith("nc", "netcat-openbsd", "nc talks to tcp/server.ts line by line", async () => {
-  const server = await startServer("tcp/server.ts");
-  try {
-    // -N: shut down the sending side at the end of input (a half-close); the reply still comes.
-    const result = await run("nc", ["-N", "127.0.0.1", `${server.port}`], MANY_LINES);
-    assert.equal(result.stdout, MANY_UPPER);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts");
+  // -N: shut down the sending side at the end of input (a half-close); the reply still comes.
+  const result = await run("nc", ["-N", "127.0.0.1", `${server.port}`], MANY_LINES);
+  assert.equal(result.stdout, MANY_UPPER);
 });
 
 testWith("nc", "netcat-openbsd", "nc -u talks to udp/server.ts", async () => {
-  const server = await startServer("udp/server.ts");
-  try {
-    // -w1: stop one second after the last reply; each read of stdin goes out as a datagram.
-    const result = await run("nc", ["-u", "-w1", "127.0.0.1", `${server.port}`], LINES);
-    assert.equal(result.stdout, UPPER);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("udp/server.ts");
+  // -w1: stop one second after the last reply; each read of stdin goes out as a datagram.
+  const result = await run("nc", ["-u", "-w1", "127.0.0.1", `${server.port}`], LINES);
+  assert.equal(result.stdout, UPPER);
 });
 
 testWith("socat", "socat", "socat talks to tcp/server.ts line by line", async () => {
-  const server = await startServer("tcp/server.ts");
-  try {
-    const result = await run("socat", ["-", `TCP:127.0.0.1:${server.port}`], MANY_LINES);
-    assert.equal(result.stdout, MANY_UPPER);
-    assert.equal(result.code, 0);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts");
+  const result = await run("socat", ["-", `TCP:127.0.0.1:${server.port}`], MANY_LINES);
+  assert.equal(result.stdout, MANY_UPPER);
+  assert.equal(result.code, 0);
 });
 
 testWith("socat", "socat", "socat talks to udp/server.ts", async () => {
-  const server = await startServer("udp/server.ts");
-  try {
-    const result = await run("socat", ["-t1", "-", `UDP:127.0.0.1:${server.port}`], LINES);
-    assert.equal(result.stdout, UPPER);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("udp/server.ts");
+  const result = await run("socat", ["-t1", "-", `UDP:127.0.0.1:${server.port}`], LINES);
+  assert.equal(result.stdout, UPPER);
 });
 
 function hasIpv6Loopback(): boolean {
@@ -264,16 +228,12 @@ const ipv6 = hasIpv6Loopback();
 
 for (const kind of ["udp", "tcp"]) {
   test(`${kind}/server.ts and ${kind}/client.ts work over IPv6 with --host ::1`, async () => {
-    const server = await startServer(`${kind}/server.ts`, ["--host", "::1"]);
-    try {
-      assert.match(server.announcement, new RegExp(`^listening on ${kind}://\\[::1\\]:\\d+$`));
-      const args = ["--host", "::1", "--port", `${server.port}`];
-      const result = await runScript(`${kind}/client.ts`, args, LINES);
-      assert.equal(decode(result.stdout), UPPER);
-      assert.equal(result.code, 0, result.stderr);
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(`${kind}/server.ts`, ["--host", "::1"]);
+    assert.match(server.announcement, new RegExp(`^listening on ${kind}://\\[::1\\]:\\d+$`));
+    const args = ["--host", "::1", "--port", `${server.port}`];
+    const result = await runScript(`${kind}/client.ts`, args, LINES);
+    assert.equal(decode(result.stdout), UPPER);
+    assert.equal(result.code, 0, result.stderr);
   }, !ipv6);
 }
 
@@ -320,16 +280,12 @@ for (
 ) {
   test(`${kind}/client.ts pipes ${size} of Korean and English lines exactly`, async () => {
     const { input, expected } = await koreanAndEnglish(bytes);
-    const server = await startServer(`${kind}/server.ts`);
-    try {
-      const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], input, {
-        limitMs: 60_000,
-      });
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(result.stdout.length, expected.length);
-      assert.ok(result.stdout.every((byte, i) => byte === expected[i]), "output differs");
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(`${kind}/server.ts`);
+    const result = await runScript(`${kind}/client.ts`, ["--port", `${server.port}`], input, {
+      limitMs: 60_000,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.length, expected.length);
+    assert.ok(result.stdout.every((byte, i) => byte === expected[i]), "output differs");
   });
 }

@@ -11,6 +11,7 @@ import {
   decode,
   denoRun,
   encode,
+  onTerminal,
   randomSource,
   readBytes,
   readToEnd,
@@ -18,14 +19,15 @@ import {
   type RunningServer,
   runScript,
   sleep,
+  START_LIMIT_MS,
   startServer,
   test,
+  udpSocket,
+  WAIT_LIMIT_MS,
   waitUntil,
   withinOrFail,
   writeAll,
 } from "./helpers.ts";
-
-const LIMIT_MS = 15_000;
 
 /** `size` bytes of text that belongs to client `id` alone, Korean and ß included. */
 function textFor(id: number, size: number): Uint8Array {
@@ -37,20 +39,16 @@ function textFor(id: number, size: number): Uint8Array {
 
 /** Sends `text` in random-sized writes while reading the reply; resolves with the reply. */
 async function exchange(port: number, text: Uint8Array, seed: number): Promise<Uint8Array> {
-  const conn = await connect(port);
-  try {
-    const reply = readToEnd(conn);
-    const random = randomSource(seed);
-    for (let at = 0; at < text.length;) {
-      const size = 1 + random(4096);
-      await writeAll(conn, text.subarray(at, at + size));
-      at += size;
-    }
-    await conn.closeWrite();
-    return await reply;
-  } finally {
-    conn.close();
+  using conn = await connect(port);
+  const reply = readToEnd(conn);
+  const random = randomSource(seed);
+  for (let at = 0; at < text.length;) {
+    const size = 1 + random(4096);
+    await writeAll(conn, text.subarray(at, at + size));
+    at += size;
   }
+  await conn.closeWrite();
+  return await reply;
 }
 
 /** The server's resident memory, from /proc, in MiB (read with cat: Deno guards /proc). */
@@ -62,123 +60,103 @@ async function rssMiB(server: RunningServer): Promise<number> {
 
 /** A new client is still served, correctly: the server outlived whatever came before. */
 async function assertStillServing(port: number) {
-  const reply = await withinOrFail(exchange(port, encode("still serving 한"), 1), LIMIT_MS, "");
+  const reply = await withinOrFail(
+    exchange(port, encode("still serving 한"), 1),
+    WAIT_LIMIT_MS,
+    "",
+  );
   assert.equal(decode(reply), "STILL SERVING 한");
 }
 
 test("500 TCP clients at once each get exactly their own 64 KiB back", async () => {
-  const server = await startServer("tcp/server.ts", ["--quiet"]);
-  try {
-    const texts = Array.from({ length: 500 }, (_, id) => textFor(id, 64 * 1024));
-    // Connect all first, so the 500 connections are open at the same time.
-    const conns = await Promise.all(texts.map(() => connect(server.port)));
-    const replies = await withinOrFail(
-      Promise.all(conns.map(async (conn, id) => {
-        try {
-          const reply = readToEnd(conn);
-          const random = randomSource(id + 1);
-          for (let at = 0; at < texts[id].length;) {
-            // Random sizes cut characters too: however late the next write comes on a busy
-            // machine, the server holds the first half until the rest arrives.
-            const size = 1 + random(8192);
-            await writeAll(conn, texts[id].subarray(at, at + size));
-            at += size;
-          }
-          await conn.closeWrite();
-          return await reply;
-        } finally {
-          conn.close();
+  await using server = await startServer("tcp/server.ts", ["--quiet"]);
+  const texts = Array.from({ length: 500 }, (_, id) => textFor(id, 64 * 1024));
+  // Connect all first, so the 500 connections are open at the same time.
+  const conns = await Promise.all(texts.map(() => connect(server.port)));
+  const replies = await withinOrFail(
+    Promise.all(conns.map(async (conn, id) => {
+      try {
+        const reply = readToEnd(conn);
+        const random = randomSource(id + 1);
+        for (let at = 0; at < texts[id].length;) {
+          // Random sizes cut characters too: however late the next write comes on a busy
+          // machine, the server holds the first half until the rest arrives.
+          const size = 1 + random(8192);
+          await writeAll(conn, texts[id].subarray(at, at + size));
+          at += size;
         }
-      })),
-      45_000,
-      "500 clients not all served",
-    );
-    const wrong = replies.filter((reply, id) => !equalBytes(reply, upperCase(texts[id])));
-    assert.equal(wrong.length, 0, `${wrong.length} clients got a wrong reply`);
-  } finally {
-    await server.stop();
-  }
+        await conn.closeWrite();
+        return await reply;
+      } finally {
+        conn.close();
+      }
+    })),
+    45_000,
+    "500 clients not all served",
+  );
+  const wrong = replies.filter((reply, id) => !equalBytes(reply, upperCase(texts[id])));
+  assert.equal(wrong.length, 0, `${wrong.length} clients got a wrong reply`);
 });
 
 test("the UDP server answers 20,000 datagrams from 50 sockets, each to its sender", async () => {
-  const server = await startServer("udp/server.ts");
-  const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
-  try {
-    const counts = await withinOrFail(
-      Promise.all(Array.from({ length: 50 }, async (_, id) => {
-        const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-        let right = 0;
-        try {
-          for (let n = 0; n < 400; n++) {
-            const message = encode(`socket ${id} datagram ${n} 한글 ß`);
-            await socket.send(message, target);
-            const [reply] = await withinOrFail(socket.receive(), 5_000, `socket ${id} #${n}`);
-            if (equalBytes(reply, upperCase(message))) right++;
-          }
-        } finally {
-          socket.close();
-        }
-        return right;
-      })),
-      45_000,
-      "datagrams not all answered",
-    );
-    assert.equal(counts.reduce((sum, count) => sum + count, 0), 20_000);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("udp/server.ts");
+  const counts = await withinOrFail(
+    Promise.all(Array.from({ length: 50 }, async (_, id) => {
+      using socket = udpSocket();
+      let right = 0;
+      for (let n = 0; n < 400; n++) {
+        const message = encode(`socket ${id} datagram ${n} 한글 ß`);
+        const reply = await socket.roundTrip(message, server.port, 5_000, `socket ${id} #${n}`);
+        if (equalBytes(reply, upperCase(message))) right++;
+      }
+      return right;
+    })),
+    45_000,
+    "datagrams not all answered",
+  );
+  assert.equal(counts.reduce((sum, count) => sum + count, 0), 20_000);
 });
 
 test("hostile datagrams never stop the UDP server; replies stay within 3× the request", async () => {
-  const server = await startServer("udp/server.ts");
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
-  const exchange = async (message: Uint8Array) => {
-    await socket.send(message, target);
-    const [reply] = await withinOrFail(socket.receive(), LIMIT_MS, "no reply");
-    return reply.slice();
-  };
-  try {
-    assert.equal((await exchange(new Uint8Array(0))).length, 0); // empty in, empty out
-    const largest = textFor(5, 65_507);
-    assert.ok(equalBytes(await exchange(largest), upperCase(largest)));
-    const invalid = new Uint8Array([0xff, 0xfe, 0xc0, 0x80, 0x61]);
-    assert.deepEqual(await exchange(invalid), new Uint8Array([0xff, 0xfe, 0xc0, 0x80, 0x41]));
-    // ΐ is 2 bytes and upper-cases to 6: the most any text grows. 10,917 of them make a
-    // 65,502-byte reply, which fits; 10,918 would make 65,508, one byte too many: not sent.
-    const fits = encode("ΐ".repeat(10_917));
-    const reply = await exchange(fits);
-    assert.equal(reply.length, fits.length * 3);
-    await socket.send(encode("ΐ".repeat(10_918)), target);
-    await server.waitForLog(/65508 bytes do not fit in a datagram; not sent/);
-    assert.equal(decode(await exchange(encode("still here"))), "STILL HERE");
-  } finally {
-    socket.close();
-    await server.stop();
-  }
+  await using server = await startServer("udp/server.ts");
+  using socket = udpSocket();
+  const exchange = async (message: Uint8Array) =>
+    (await socket.roundTrip(message, server.port)).slice();
+  assert.equal((await exchange(new Uint8Array(0))).length, 0); // empty in, empty out
+  const largest = textFor(5, 65_507);
+  assert.ok(equalBytes(await exchange(largest), upperCase(largest)));
+  const invalid = new Uint8Array([0xff, 0xfe, 0xc0, 0x80, 0x61]);
+  assert.deepEqual(await exchange(invalid), new Uint8Array([0xff, 0xfe, 0xc0, 0x80, 0x41]));
+  // ΐ is 2 bytes and upper-cases to 6: the most any text grows. 10,917 of them make a
+  // 65,502-byte reply, which fits; 10,918 would make 65,508, one byte too many: not sent.
+  const fits = encode("ΐ".repeat(10_917));
+  const reply = await exchange(fits);
+  assert.equal(reply.length, fits.length * 3);
+  await socket.sendTo(encode("ΐ".repeat(10_918)), server.port);
+  await server.waitForLog(/65508 bytes do not fit in a datagram; not sent/);
+  assert.equal(decode(await exchange(encode("still here"))), "STILL HERE");
 });
 
 test("abrupt peers are logged in one line each and the server serves on", async () => {
-  const server = await startServer("tcp/server.ts");
-  try {
-    // 1. Closes right after sending, without reading. Depending on timing the server sees a
-    // close or a reset; either way, one line.
-    const hasty = await connect(server.port);
-    const hastyPort = hasty.localAddr.port;
-    await writeAll(hasty, textFor(1, 256 * 1024));
-    hasty.close();
-    await server.waitForLog(new RegExp(`:${hastyPort} (closed|reset the connection|went away)`));
-    await assertStillServing(server.port);
+  await using server = await startServer("tcp/server.ts");
+  // 1. Closes right after sending, without reading. Depending on timing the server sees a
+  // close or a reset; either way, one line.
+  const hasty = await connect(server.port);
+  const hastyPort = hasty.localAddr.port;
+  await writeAll(hasty, textFor(1, 256 * 1024));
+  hasty.close();
+  await server.waitForLog(new RegExp(`:${hastyPort} (closed|reset the connection|went away)`));
+  await assertStillServing(server.port);
 
-    // 2. Connects and sends nothing, then leaves.
-    const silent = await connect(server.port);
-    const silentPort = silent.localAddr.port;
-    silent.close();
-    await server.waitForLog(new RegExp(`127\\.0\\.0\\.1:${silentPort} closed`));
-    await assertStillServing(server.port);
+  // 2. Connects and sends nothing, then leaves.
+  const silent = await connect(server.port);
+  const silentPort = silent.localAddr.port;
+  silent.close();
+  await server.waitForLog(new RegExp(`127\\.0\\.0\\.1:${silentPort} closed`));
+  await assertStillServing(server.port);
 
-    // 3. A client process killed while its reply sits unread: its system resets the connection.
-    const script = `
+  // 3. A client process killed while its reply sits unread: its system resets the connection.
+  const script = `
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"x" * 65536)
@@ -186,122 +164,109 @@ s.recv(65536, socket.MSG_PEEK | socket.MSG_WAITALL)  # the whole echo is here, l
 print("sent from", s.getsockname()[1], flush=True)
 time.sleep(60)
 `;
-    const python = new Deno.Command("python3", {
-      args: ["-c", script, `${server.port}`],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const ready = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let first = ""; // its whole first line, which may come in more than one read
-    while (!first.includes("\n")) {
-      const { value, done } = await withinOrFail(ready.read(), LIMIT_MS, "python not ready");
-      if (done) break;
-      first += value;
-    }
-    const killedPort = first.match(/^sent from (\d+)\n/)?.[1];
-    assert.ok(killedPort, `python said: ${first}`);
-    python.kill("SIGKILL");
-    await python.status;
-    await ready.cancel();
-    // Its own line: the hasty client above may have been logged as a reset too.
-    await server.waitForLog(
-      new RegExp(`:${killedPort} (reset the connection|went away)`),
-      LIMIT_MS,
-    );
-    await assertStillServing(server.port);
+  const python = new Deno.Command("python3", {
+    args: ["-c", script, `${server.port}`],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const ready = python.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let first = ""; // its whole first line, which may come in more than one read
+  while (!first.includes("\n")) {
+    const { value, done } = await withinOrFail(ready.read(), START_LIMIT_MS, "python not ready");
+    if (done) break;
+    first += value;
+  }
+  const killedPort = first.match(/^sent from (\d+)\n/)?.[1];
+  assert.ok(killedPort, `python said: ${first}`);
+  python.kill("SIGKILL");
+  await python.status;
+  await ready.cancel();
+  // Its own line: the hasty client above may have been logged as a reset too.
+  await server.waitForLog(
+    new RegExp(`:${killedPort} (reset the connection|went away)`),
+    WAIT_LIMIT_MS,
+  );
+  await assertStillServing(server.port);
 
-    // One line per event, nothing else: no stack traces.
-    for (const line of server.stderr().trimEnd().split("\n")) {
-      assert.match(
-        line,
-        /^\[tcp\/server\] 127\.0\.0\.1:\d+ (connected|closed|reset the|went away)/,
-      );
-    }
-  } finally {
-    await server.stop();
+  // One line per event, nothing else: no stack traces.
+  for (const line of server.stderr().trimEnd().split("\n")) {
+    assert.match(
+      line,
+      /^\[tcp\/server\] 127\.0\.0\.1:\d+ (connected|closed|reset the|went away)/,
+    );
   }
 });
 
 test("a client that half-closes still gets the whole reply", async () => {
-  const server = await startServer("tcp/server.ts");
-  const conn = await connect(server.port);
-  try {
-    const text = textFor(7, 1 << 20);
-    const reply = readToEnd(conn);
-    await writeAll(conn, text);
-    await conn.closeWrite(); // like nc -N: "that is all I will send"
-    assert.ok(equalBytes(await withinOrFail(reply, LIMIT_MS, "reply cut"), upperCase(text)));
-  } finally {
-    conn.close();
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts");
+  using conn = await connect(server.port);
+  const text = textFor(7, 1 << 20);
+  const reply = readToEnd(conn);
+  await writeAll(conn, text);
+  await conn.closeWrite(); // like nc -N: "that is all I will send"
+  assert.ok(equalBytes(await withinOrFail(reply, WAIT_LIMIT_MS, "reply cut"), upperCase(text)));
 });
 
 test("a client that sends 64 MiB and reads nothing is held back, not buffered", async () => {
-  const server = await startServer("tcp/server.ts");
-  const conn = await connect(server.port);
+  await using server = await startServer("tcp/server.ts");
+  using conn = await connect(server.port);
   const pattern = textFor(9, 64 * 1024);
   const expected = upperCase(pattern);
   // 64 MiB: a server that buffered instead of holding the client back would take all of it
   // within the time the test watches, and its memory would pass 100 MiB. A server that holds
   // the client back stops it at what the sockets' buffers hold (about 7 MiB on Linux).
   const rounds = 1024;
-  try {
-    let sent = 0;
-    const writing = (async () => {
-      for (let round = 0; round < rounds; round++) {
-        await writeAll(conn, pattern);
-        sent += pattern.length;
-      }
-      await conn.closeWrite();
-    })();
-    writing.catch(() => {}); // if the test fails first, closing the connection ends the writes
-    // While the client reads nothing, the writes stall: the server stopped reading from it.
-    // Watch until no byte has gone out for 300 ms (or all of them have).
-    let peak = 0;
-    let last = -1;
-    let still = 0;
-    await waitUntil(
-      async () => {
-        peak = Math.max(peak, await rssMiB(server));
-        still = sent === last ? still + 1 : 0;
-        last = sent;
-        return still >= 6;
-      },
-      "the client's writes to stall or end",
-      { intervalMs: 50 },
-    );
-    assert.ok(sent < 32 << 20, `the client could push ${sent >> 20} MiB with nobody reading`);
-    assert.ok(peak < 100, `server RSS reached ${peak.toFixed(1)} MiB`);
-    console.log(`server RSS while held back: ${peak.toFixed(1)} MiB; sent ${sent >> 20} MiB`);
-
-    await assertStillServing(server.port); // everyone else is served meanwhile
-
-    // Now read: every byte arrives, upper-cased, in order.
-    const buffer = new Uint8Array(256 * 1024);
-    let received = 0;
-    let count;
-    while ((count = await conn.read(buffer)) !== null) {
-      for (let i = 0; i < count; i++) {
-        if (buffer[i] !== expected[(received + i) % expected.length]) {
-          assert.fail(`byte ${received + i} differs`);
-        }
-      }
-      received += count;
+  let sent = 0;
+  const writing = (async () => {
+    for (let round = 0; round < rounds; round++) {
+      await writeAll(conn, pattern);
+      sent += pattern.length;
     }
-    await writing;
-    assert.equal(received, rounds * pattern.length);
-    const after = await rssMiB(server);
-    console.log(`server RSS after the 64 MiB went through: ${after.toFixed(1)} MiB`);
-    assert.ok(after < 100, `server RSS reached ${after.toFixed(1)} MiB`);
-  } finally {
-    conn.close();
-    await server.stop();
+    await conn.closeWrite();
+  })();
+  writing.catch(() => {}); // if the test fails first, closing the connection ends the writes
+  // While the client reads nothing, the writes stall: the server stopped reading from it.
+  // Watch until no byte has gone out for 300 ms (or all of them have).
+  let peak = 0;
+  let last = -1;
+  let still = 0;
+  await waitUntil(
+    async () => {
+      peak = Math.max(peak, await rssMiB(server));
+      still = sent === last ? still + 1 : 0;
+      last = sent;
+      return still >= 6;
+    },
+    "the client's writes to stall or end",
+    { intervalMs: 50 },
+  );
+  assert.ok(sent < 32 << 20, `the client could push ${sent >> 20} MiB with nobody reading`);
+  assert.ok(peak < 100, `server RSS reached ${peak.toFixed(1)} MiB`);
+  console.log(`server RSS while held back: ${peak.toFixed(1)} MiB; sent ${sent >> 20} MiB`);
+
+  await assertStillServing(server.port); // everyone else is served meanwhile
+
+  // Now read: every byte arrives, upper-cased, in order.
+  const buffer = new Uint8Array(256 * 1024);
+  let received = 0;
+  let count;
+  while ((count = await conn.read(buffer)) !== null) {
+    for (let i = 0; i < count; i++) {
+      if (buffer[i] !== expected[(received + i) % expected.length]) {
+        assert.fail(`byte ${received + i} differs`);
+      }
+    }
+    received += count;
   }
+  await writing;
+  assert.equal(received, rounds * pattern.length);
+  const after = await rssMiB(server);
+  console.log(`server RSS after the 64 MiB went through: ${after.toFixed(1)} MiB`);
+  assert.ok(after < 100, `server RSS reached ${after.toFixed(1)} MiB`);
 });
 
 test("--max-connections turns extra clients away with a log line", async () => {
-  const server = await startServer("tcp/server.ts", ["--max-connections", "2"]);
+  await using server = await startServer("tcp/server.ts", ["--max-connections", "2"]);
   const open = [await connect(server.port), await connect(server.port)];
   try {
     for (const conn of open) {
@@ -310,7 +275,7 @@ test("--max-connections turns extra clients away with a log line", async () => {
     }
     const third = await connect(server.port);
     const reply = readToEnd(third).catch(() => new Uint8Array(0)); // closed, maybe reset
-    assert.equal((await withinOrFail(reply, LIMIT_MS, "third not turned away")).length, 0);
+    assert.equal((await withinOrFail(reply, WAIT_LIMIT_MS, "third not turned away")).length, 0);
     third.close();
     await server.waitForLog(/turned away: already 2 connection\(s\) \(--max-connections\)/);
     // Once one leaves, there is room again.
@@ -319,46 +284,39 @@ test("--max-connections turns extra clients away with a log line", async () => {
     await assertStillServing(server.port);
   } finally {
     for (const conn of open) conn.close();
-    await server.stop();
   }
 });
 
 test("--idle-timeout closes a silent connection and spares a talking one", async () => {
-  const server = await startServer("tcp/server.ts", ["--idle-timeout", "0.5"]);
+  await using server = await startServer("tcp/server.ts", ["--idle-timeout", "0.5"]);
   const started = Date.now(); // the server's clock for the silent one starts after this
-  const silent = await connect(server.port);
-  const talking = await connect(server.port);
-  try {
-    let closedAt = 0;
-    const silentEnd = readToEnd(silent).finally(() => closedAt = Date.now());
-    // The talking one sends a byte, waits for its reply, pauses 100 ms (a fifth of the
-    // timeout), and so on until the silent one has been closed.
-    const talk = (async () => {
-      while (closedAt === 0) {
-        await writeAll(talking, encode("x"));
-        assert.equal(decode(await readBytes(talking, 1)), "X");
-        await sleep(100);
-      }
-    })();
-    talk.catch(() => {}); // a failure is reported by the await below, or by the close
-    const ended = await withinOrFail(silentEnd, LIMIT_MS, "silent one not closed");
-    assert.equal(ended.length, 0);
-    await talk;
-    // Closed no sooner than the timeout (give or take the clocks' rounding), and not much later.
-    const after = closedAt - started;
-    assert.ok(after >= 490 && after < 2_500, `closed after ${after} ms with --idle-timeout 0.5`);
-    await server.waitForLog(/sent nothing for 0\.5 s; closed \(--idle-timeout\)/);
-    await writeAll(talking, encode("y"));
-    assert.equal(decode(await readBytes(talking, 1)), "Y");
-  } finally {
-    silent.close();
-    talking.close();
-    await server.stop();
-  }
+  using silent = await connect(server.port);
+  using talking = await connect(server.port);
+  let closedAt = 0;
+  const silentEnd = readToEnd(silent).finally(() => closedAt = Date.now());
+  // The talking one sends a byte, waits for its reply, pauses 100 ms (a fifth of the
+  // timeout), and so on until the silent one has been closed.
+  const talk = (async () => {
+    while (closedAt === 0) {
+      await writeAll(talking, encode("x"));
+      assert.equal(decode(await readBytes(talking, 1)), "X");
+      await sleep(100);
+    }
+  })();
+  talk.catch(() => {}); // a failure is reported by the await below, or by the close
+  const ended = await withinOrFail(silentEnd, WAIT_LIMIT_MS, "silent one not closed");
+  assert.equal(ended.length, 0);
+  await talk;
+  // Closed no sooner than the timeout (give or take the clocks' rounding), and not much later.
+  const after = closedAt - started;
+  assert.ok(after >= 490 && after < 2_500, `closed after ${after} ms with --idle-timeout 0.5`);
+  await server.waitForLog(/sent nothing for 0\.5 s; closed \(--idle-timeout\)/);
+  await writeAll(talking, encode("y"));
+  assert.equal(decode(await readBytes(talking, 1)), "Y");
 });
 
 test("SIGTERM during 100 transfers: listener closes, replies end cleanly, exit 0", async () => {
-  const server = await startServer("tcp/server.ts", ["--quiet", "--grace", "2"]);
+  await using server = await startServer("tcp/server.ts", ["--quiet", "--grace", "2"]);
   const conns = await Promise.all(Array.from({ length: 100 }, () => connect(server.port)));
   let stopping = false;
   const piece = textFor(3, 4096);
@@ -382,7 +340,7 @@ test("SIGTERM during 100 transfers: listener closes, replies end cleanly, exit 0
   try {
     // Mid-transfer: every client is accepted and has had replies, and still sends.
     const replied = Promise.all(replying.map(({ promise }) => promise));
-    await withinOrFail(replied, LIMIT_MS, "not every client got a reply before the shutdown");
+    await withinOrFail(replied, WAIT_LIMIT_MS, "not every client got a reply before the shutdown");
     const started = Date.now();
     server.child.kill("SIGTERM");
     // The listener closes at once: a new connection is refused right away.
@@ -393,7 +351,7 @@ test("SIGTERM during 100 transfers: listener closes, replies end cleanly, exit 0
     const took = Date.now() - started;
     stopping = true;
     assert.equal(status.code, 0);
-    const replies = await withinOrFail(Promise.all(transfers), LIMIT_MS, "clients stuck");
+    const replies = await withinOrFail(Promise.all(transfers), WAIT_LIMIT_MS, "clients stuck");
     // Nothing altered: whatever each client got is a prefix of its upper-cased stream.
     let clean = 0;
     for (const reply of replies) {
@@ -407,12 +365,11 @@ test("SIGTERM during 100 transfers: listener closes, replies end cleanly, exit 0
     assert.equal(clean, 100, "connections reset instead of ending cleanly");
   } finally {
     stopping = true;
-    await server.stop();
   }
 });
 
 test("--grace bounds a shutdown that a client would drag out", async () => {
-  const server = await startServer("tcp/server.ts", ["--grace", "0.5"]);
+  await using server = await startServer("tcp/server.ts", ["--grace", "0.5"]);
   const conn = await connect(server.port);
   let stopping = false;
   // A client that never stops sending, whatever the server says.
@@ -437,81 +394,49 @@ test("--grace bounds a shutdown that a client would drag out", async () => {
     stopping = true;
     conn.close();
     await flooding;
-    await server.stop();
   }
 });
 
 test("a second Ctrl-C ends the --grace period at once, saying so", async () => {
-  const server = await startServer("tcp/server.ts", ["--grace", "30"]);
-  const conn = await connect(server.port);
-  try {
-    await server.waitForLog(/connected/);
-    server.child.kill("SIGINT");
-    await server.waitForLog(/shutting down: 1 connection\(s\) get up to 30 s to finish/);
-    server.child.kill("SIGINT");
-    const status = await withinOrFail(server.exited(), 5_000, "a second Ctrl-C did not stop it");
-    assert.equal(status.code, 0);
-    await server.waitForLog(/SIGINT while stopping: stopped at once/);
-  } finally {
-    conn.close();
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts", ["--grace", "30"]);
+  using _client = await connect(server.port); // a connection the shutdown waits for
+  await server.waitForLog(/connected/);
+  server.child.kill("SIGINT");
+  await server.waitForLog(/shutting down: 1 connection\(s\) get up to 30 s to finish/);
+  server.child.kill("SIGINT");
+  const status = await withinOrFail(server.exited(), 5_000, "a second Ctrl-C did not stop it");
+  assert.equal(status.code, 0);
+  await server.waitForLog(/SIGINT while stopping: stopped at once/);
 });
 
 test("a server bound beyond loopback warns in one line naming the address", async () => {
   for (const script of ["udp/server.ts", "tcp/server.ts"]) {
-    const server = await startServer(script, ["--host", "0.0.0.0"]);
-    try {
-      const line = await server.waitForLog(/warning/);
-      assert.match(line, /warning: 0\.0\.0\.0:\d+ can be reached from other machines/);
-    } finally {
-      await server.stop();
-    }
+    await using server = await startServer(script, ["--host", "0.0.0.0"]);
+    const line = await server.waitForLog(/warning/);
+    assert.match(line, /warning: 0\.0\.0\.0:\d+ can be reached from other machines/);
   }
 });
 
 test("--quiet silences per-connection lines", async () => {
-  const server = await startServer("tcp/server.ts", ["--quiet"]);
-  try {
-    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");
-    assert.equal(decode(result.stdout), "QUIET\n");
-    const rude = await connect(server.port);
-    await writeAll(rude, textFor(2, 1 << 20));
-    rude.close();
-    await assertStillServing(server.port);
-  } finally {
-    await server.stop();
-    assert.equal(server.stderr(), "");
-  }
+  await using server = await startServer("tcp/server.ts", ["--quiet"]);
+  const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");
+  assert.equal(decode(result.stdout), "QUIET\n");
+  const rude = await connect(server.port);
+  await writeAll(rude, textFor(2, 1 << 20));
+  rude.close();
+  await assertStillServing(server.port);
+  await server.stop(); // all it wrote, to its end
+  assert.equal(server.stderr(), "");
 });
 
 test("log colour only on a terminal and only without NO_COLOR", async () => {
-  const onTerminal = async (env: Record<string, string>) => {
-    const driver = `
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    os.execve(sys.argv[1], sys.argv[1:], dict(env, **${JSON.stringify(env)}))
-out = b""
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-`;
-    const args = ["-c", driver, Deno.execPath(), ...denoRun("udp/server.ts", ["--bogus"])];
-    const { stdout } = await new Deno.Command("python3", { args, cwd: ROOT, env: {} }).output();
-    return decode(stdout);
-  };
+  // A server that fails at once, on a terminal with and without NO_COLOR, and on a pipe.
+  const command = [Deno.execPath(), ...denoRun("udp/server.ts", ["--bogus"])];
+  const terminalWith = async (env: Record<string, string>) =>
+    (await onTerminal(command, [], { env })).screen;
   const ESC = "\x1b[";
-  assert.ok((await onTerminal({})).includes(ESC), "no colour on a terminal");
-  assert.ok(!(await onTerminal({ NO_COLOR: "1" })).includes(ESC), "colour despite NO_COLOR");
+  assert.ok((await terminalWith({})).includes(ESC), "no colour on a terminal");
+  assert.ok(!(await terminalWith({ NO_COLOR: "1" })).includes(ESC), "colour despite NO_COLOR");
   const piped = await new Deno.Command(Deno.execPath(), {
     args: denoRun("udp/server.ts", ["--bogus"]),
     cwd: ROOT,

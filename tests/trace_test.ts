@@ -6,14 +6,16 @@ import assert from "node:assert/strict";
 import { displayWidth, preview } from "../shared/trace.ts";
 import {
   concat,
+  connect,
   decode,
   encode,
+  pythonResets,
   readBytes,
   readToEnd,
   runScript,
   startServer,
   test,
-  withinOrFail,
+  udpSocket,
   writeAll,
 } from "./helpers.ts";
 
@@ -56,178 +58,137 @@ Deno.test("preview escapes bytes that are not text and cuts long payloads", () =
 });
 
 test("udp/server and udp/client --trace show socket, sendto and recvfrom", async () => {
-  const server = await startServer("udp/server.ts", ["--trace"]);
-  try {
-    const args = ["--port", `${server.port}`, "--trace"];
-    const client = await runScript("udp/client.ts", args, "hello\n\xff!\n");
-    assert.equal(client.code, 0);
-    const clientLines = traceLines(client.stderr, "udp/client");
-    // A socket per line, bound to loopback: --allow-net=127.0.0.1 is all the client needs.
-    // Piped lines are on their way together, so each socket's own lines are in order.
-    const sockets = clientLines.filter((line) => line.includes("socket+bind"))
-      .map((line) => line.match(/127\.0\.0\.1:(\d+)/)![1]);
-    assert.equal(sockets.length, 2, clientLines.join("\n"));
-    const ofSocket = (port: string) =>
-      clientLines.filter((line) => line.includes(`:${port} `) || !/socket|close/.test(line));
-    assertInOrder(ofSocket(sockets[0]), [
-      /socket\+bind +127\.0\.0\.1:\d+ +\(Deno\.listenDatagram\)$/,
-      /sendto +127\.0\.0\.1:\d+ <- 5 B "hello" +\(send\)$/,
-      /recvfrom +127\.0\.0\.1:\d+ -> 5 B "HELLO" +\(receive\)$/,
-      /close +127\.0\.0\.1:\d+ +\(close\)$/,
-    ]);
-    assertInOrder(ofSocket(sockets[1]), [
-      /socket\+bind +127\.0\.0\.1:\d+ +\(Deno\.listenDatagram\)$/,
-      /sendto +127\.0\.0\.1:\d+ <- 3 B "ÿ!"/, // U+00FF typed as text, two bytes
-      /close +127\.0\.0\.1:\d+ +\(close\)$/,
-    ]);
-    // The server's trace comes through a pipe: wait for its last expected line.
-    await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 3 B/);
-    const serverLines = traceLines(server.stderr(), "udp/server");
-    assertInOrder(serverLines, [
-      new RegExp(`socket\\+bind +127\\.0\\.0\\.1:${server.port} +\\(Deno\\.listenDatagram\\)$`),
-      /recvfrom +127\.0\.0\.1:\d+ -> 5 B "hello" +\(receive\)$/,
-      /sendto +127\.0\.0\.1:\d+ <- 5 B "HELLO" +\(send\)$/,
-    ]);
-    assertWithinWidth([...clientLines, ...serverLines]);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("udp/server.ts", ["--trace"]);
+  const args = ["--port", `${server.port}`, "--trace"];
+  const client = await runScript("udp/client.ts", args, "hello\n\xff!\n");
+  assert.equal(client.code, 0);
+  const clientLines = traceLines(client.stderr, "udp/client");
+  // A socket per line, bound to loopback: --allow-net=127.0.0.1 is all the client needs.
+  // Piped lines are on their way together, so each socket's own lines are in order.
+  const sockets = clientLines.filter((line) => line.includes("socket+bind"))
+    .map((line) => line.match(/127\.0\.0\.1:(\d+)/)![1]);
+  assert.equal(sockets.length, 2, clientLines.join("\n"));
+  const ofSocket = (port: string) =>
+    clientLines.filter((line) => line.includes(`:${port} `) || !/socket|close/.test(line));
+  assertInOrder(ofSocket(sockets[0]), [
+    /socket\+bind +127\.0\.0\.1:\d+ +\(Deno\.listenDatagram\)$/,
+    /sendto +127\.0\.0\.1:\d+ <- 5 B "hello" +\(send\)$/,
+    /recvfrom +127\.0\.0\.1:\d+ -> 5 B "HELLO" +\(receive\)$/,
+    /close +127\.0\.0\.1:\d+ +\(close\)$/,
+  ]);
+  assertInOrder(ofSocket(sockets[1]), [
+    /socket\+bind +127\.0\.0\.1:\d+ +\(Deno\.listenDatagram\)$/,
+    /sendto +127\.0\.0\.1:\d+ <- 3 B "ÿ!"/, // U+00FF typed as text, two bytes
+    /close +127\.0\.0\.1:\d+ +\(close\)$/,
+  ]);
+  // The server's trace comes through a pipe: wait for its last expected line.
+  await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 3 B/);
+  const serverLines = traceLines(server.stderr(), "udp/server");
+  assertInOrder(serverLines, [
+    new RegExp(`socket\\+bind +127\\.0\\.0\\.1:${server.port} +\\(Deno\\.listenDatagram\\)$`),
+    /recvfrom +127\.0\.0\.1:\d+ -> 5 B "hello" +\(receive\)$/,
+    /sendto +127\.0\.0\.1:\d+ <- 5 B "HELLO" +\(send\)$/,
+  ]);
+  assertWithinWidth([...clientLines, ...serverLines]);
 });
 
 test("udp/client --trace shows a reply that never came", async () => {
-  const silent = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  try {
-    const port = (silent.addr as Deno.NetAddr).port;
-    const args = ["--port", `${port}`, "--timeout", "0.2", "--trace"];
-    const client = await runScript("udp/client.ts", args, "lost\n");
-    assert.equal(client.code, 1);
-    assertInOrder(client.stderr.split("\n"), [
-      /sendto .* "lost"/,
-      /recvfrom +127\.0\.0\.1:\d+ no reply within 0\.2 s/,
-    ]);
-  } finally {
-    silent.close();
-  }
+  using silent = udpSocket();
+  const args = ["--port", `${silent.port}`, "--timeout", "0.2", "--trace"];
+  const client = await runScript("udp/client.ts", args, "lost\n");
+  assert.equal(client.code, 1);
+  assertInOrder(client.stderr.split("\n"), [
+    /sendto .* "lost"/,
+    /recvfrom +127\.0\.0\.1:\d+ no reply within 0\.2 s/,
+  ]);
 });
 
 test("a 65,507-byte datagram's trace line is cut to the width, with its size", async () => {
-  const server = await startServer("udp/server.ts", ["--trace"]);
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  try {
-    const target = { hostname: "127.0.0.1", port: server.port, transport: "udp" as const };
-    await socket.send(encode("가".repeat(21_835) + "ab"), target); // 65,507 bytes
-    await withinOrFail(socket.receive(), 10_000, "no reply");
-    await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 65,507 B/);
-    const lines = traceLines(server.stderr(), "udp/server");
-    const received = lines.find((line) => line.includes("recvfrom"))!;
-    assert.match(received, /-> 65,507 B "가+…" +\(receive\)$/);
-    assertWithinWidth(lines);
-  } finally {
-    socket.close();
-    await server.stop();
-  }
+  await using server = await startServer("udp/server.ts", ["--trace"]);
+  using socket = udpSocket();
+  await socket.roundTrip(encode("가".repeat(21_835) + "ab"), server.port); // 65,507 bytes
+  await server.waitForLog(/sendto +127\.0\.0\.1:\d+ <- 65,507 B/);
+  const lines = traceLines(server.stderr(), "udp/server");
+  const received = lines.find((line) => line.includes("recvfrom"))!;
+  assert.match(received, /-> 65,507 B "가+…" +\(receive\)$/);
+  assertWithinWidth(lines);
 });
 
 test("tcp/server and tcp/client --trace show connect, accept, send, recv and close", async () => {
-  const server = await startServer("tcp/server.ts", ["--trace"]);
-  try {
-    const args = ["--port", `${server.port}`, "--trace"];
-    const client = await runScript("tcp/client.ts", args, "hello\n안녕\n");
-    assert.equal(decode(client.stdout), "HELLO\n안녕\n");
-    const clientLines = traceLines(client.stderr, "tcp/client");
-    // Piped lines stream out together, each ended by "\n", then the client half-closes; the
-    // replies are read meanwhile, in one read or more: TCP has no message boundaries.
-    const connect = /connect +#1 127\.0\.0\.1:\d+ +\(Deno\.connect\)$/;
-    const send = /send +#1 <- 13 B "hello\\n안녕\\n" +\(write\)$/;
-    const close = /close +#1 +\(close\)$/;
-    assertInOrder(clientLines, [
-      connect,
-      send,
-      /shutdown +#1 \(SHUT_WR: nothing more to send\) +\(closeWrite\)$/,
-      close,
-    ]);
-    assertInOrder(clientLines, [connect, send, /recv +#1 -> \d+ B "HELLO\\n/, close]);
-    await server.waitForLog(/close +#1 +\(close\)$/);
-    const serverLines = traceLines(server.stderr(), "tcp/server");
-    assertInOrder(serverLines, [
-      /bind\+listen +127\.0\.0\.1:\d+ +\(Deno\.listen\)$/,
-      /accept +#1 127\.0\.0\.1:\d+ +\(listener\.accept\)$/,
-      /recv +#1 -> \d+ B "hello/,
-      /send +#1 <- \d+ B "HELLO/,
-      /recv +#1 -> 0 B \(the peer closed its side\)/,
-      /close +#1 +\(close\)$/,
-    ]);
-    assertWithinWidth([...clientLines, ...serverLines]);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts", ["--trace"]);
+  const args = ["--port", `${server.port}`, "--trace"];
+  const client = await runScript("tcp/client.ts", args, "hello\n안녕\n");
+  assert.equal(decode(client.stdout), "HELLO\n안녕\n");
+  const clientLines = traceLines(client.stderr, "tcp/client");
+  // Piped lines stream out together, each ended by "\n", then the client half-closes; the
+  // replies are read meanwhile, in one read or more: TCP has no message boundaries.
+  const connect = /connect +#1 127\.0\.0\.1:\d+ +\(Deno\.connect\)$/;
+  const send = /send +#1 <- 13 B "hello\\n안녕\\n" +\(write\)$/;
+  const close = /close +#1 +\(close\)$/;
+  assertInOrder(clientLines, [
+    connect,
+    send,
+    /shutdown +#1 \(SHUT_WR: nothing more to send\) +\(closeWrite\)$/,
+    close,
+  ]);
+  assertInOrder(clientLines, [connect, send, /recv +#1 -> \d+ B "HELLO\\n/, close]);
+  await server.waitForLog(/close +#1 +\(close\)$/);
+  const serverLines = traceLines(server.stderr(), "tcp/server");
+  assertInOrder(serverLines, [
+    /bind\+listen +127\.0\.0\.1:\d+ +\(Deno\.listen\)$/,
+    /accept +#1 127\.0\.0\.1:\d+ +\(listener\.accept\)$/,
+    /recv +#1 -> \d+ B "hello/,
+    /send +#1 <- \d+ B "HELLO/,
+    /recv +#1 -> 0 B \(the peer closed its side\)/,
+    /close +#1 +\(close\)$/,
+  ]);
+  assertWithinWidth([...clientLines, ...serverLines]);
 });
 
 test("tcp/server --trace shows a message in several reads and several in one", async () => {
-  const server = await startServer("tcp/server.ts", ["--trace"]);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-  try {
-    await writeAll(conn, encode("hel"));
-    assert.equal(decode(await readBytes(conn, 3)), "HEL");
-    await writeAll(conn, encode("lo\n"));
-    assert.equal(decode(await readBytes(conn, 3)), "LO\n");
-    await writeAll(conn, encode("one\ntwo\n"));
-    assert.equal(decode(await readBytes(conn, 8)), "ONE\nTWO\n");
-    await conn.closeWrite(); // a half-close: the server still answers, then closes
-    await readToEnd(conn);
-    await server.waitForLog(/close +#1/);
-    assertInOrder(traceLines(server.stderr(), "tcp/server"), [
-      /recv +#1 -> 3 B "hel"/,
-      /recv +#1 -> 3 B "lo\\n"/,
-      /recv +#1 -> 8 B "one\\ntwo\\n"/,
-      /recv +#1 -> 0 B \(the peer closed its side\)/,
-      /close +#1/,
-    ]);
-  } finally {
-    conn.close();
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts", ["--trace"]);
+  using conn = await connect(server.port);
+  await writeAll(conn, encode("hel"));
+  assert.equal(decode(await readBytes(conn, 3)), "HEL");
+  await writeAll(conn, encode("lo\n"));
+  assert.equal(decode(await readBytes(conn, 3)), "LO\n");
+  await writeAll(conn, encode("one\ntwo\n"));
+  assert.equal(decode(await readBytes(conn, 8)), "ONE\nTWO\n");
+  await conn.closeWrite(); // a half-close: the server still answers, then closes
+  await readToEnd(conn);
+  await server.waitForLog(/close +#1/);
+  assertInOrder(traceLines(server.stderr(), "tcp/server"), [
+    /recv +#1 -> 3 B "hel"/,
+    /recv +#1 -> 3 B "lo\\n"/,
+    /recv +#1 -> 8 B "one\\ntwo\\n"/,
+    /recv +#1 -> 0 B \(the peer closed its side\)/,
+    /close +#1/,
+  ]);
 });
 
 test("tcp/server --trace shows a reset and keeps tracing the next client", async () => {
-  const server = await startServer("tcp/server.ts", ["--trace"]);
-  try {
-    const script = `
-import socket, struct, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"reset me")
-s.recv(8)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()
-`;
-    const python = new Deno.Command("python3", { args: ["-c", script, `${server.port}`] });
-    assert.equal((await python.output()).code, 0);
-    await server.waitForLog(/reset the connection/);
-    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "after\n");
-    assert.equal(decode(result.stdout), "AFTER\n");
-    await server.waitForLog(/recv +#2 -> 6 B "after\\n"/);
-    assertInOrder(server.stderr().split("\n"), [
-      /accept +#1/,
-      /recv +#1 -> 8 B "reset me"/,
-      /send +#1 <- 8 B "RESET ME"/,
-      /reset the connection/,
-      /close +#1/,
-      /accept +#2/,
-      /recv +#2 -> 6 B "after\\n"/,
-    ]);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts", ["--trace"]);
+  // A client that sends, waits for the reply, and resets.
+  await pythonResets(["client", `${server.port}`, "1", "reset me"]);
+  await server.waitForLog(/reset the connection/);
+  const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "after\n");
+  assert.equal(decode(result.stdout), "AFTER\n");
+  await server.waitForLog(/recv +#2 -> 6 B "after\\n"/);
+  assertInOrder(server.stderr().split("\n"), [
+    /accept +#1/,
+    /recv +#1 -> 8 B "reset me"/,
+    /send +#1 <- 8 B "RESET ME"/,
+    /reset the connection/,
+    /close +#1/,
+    /accept +#2/,
+    /recv +#2 -> 6 B "after\\n"/,
+  ]);
 });
 
 test("without --trace nothing is traced", async () => {
-  const server = await startServer("tcp/server.ts");
-  try {
-    const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");
-    assert.equal(result.stderr, "");
-    await server.stop();
-    assert.deepEqual(traceLines(server.stderr(), "tcp/server"), []);
-  } finally {
-    await server.stop();
-  }
+  await using server = await startServer("tcp/server.ts");
+  const result = await runScript("tcp/client.ts", ["--port", `${server.port}`], "quiet\n");
+  assert.equal(result.stderr, "");
+  await server.stop();
+  assert.deepEqual(traceLines(server.stderr(), "tcp/server"), []);
 });
