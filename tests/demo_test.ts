@@ -7,18 +7,19 @@ import assert from "node:assert/strict";
 import { escapeMermaid, layoutFor, orderByCause, parseEvent, renderRow } from "../demo/diagram.ts";
 import { displayWidth } from "../shared/trace.ts";
 import {
+  atPrompts,
+  type CollectedOutput,
+  collectOutput,
   decode,
   encode,
   hasCommand,
-  PTY_DRIVER,
+  onTerminal,
   ROOT,
-  sleep,
+  RUN_LIMIT_MS,
+  START_LIMIT_MS,
   test,
   waitUntil,
-  withinOrFail,
 } from "./helpers.ts";
-
-const LIMIT_MS = 30_000;
 const env = { NO_COLOR: "1" };
 /** The task line of deno.json; where `deno` is not on PATH, the same grant by its full path. */
 const TASK_LINE = ["run", "--allow-run=deno", "demo/main.ts"];
@@ -32,11 +33,16 @@ interface Demo {
   stderr: string;
 }
 
-/** Runs the demo with `--verbose`; `stdin` is piped in, or kept open until `during` returns. */
+/**
+ * Runs the demo with `--verbose`; `stdin` is piped in, or kept open until `during` returns.
+ * `during` can wait for what the demo writes on stderr, such as its children's trace lines.
+ */
 async function demo(
   args: string[],
-  { stdin = "", during }: { stdin?: string; during?: (child: Deno.ChildProcess) => Promise<void> } =
-    {},
+  { stdin = "", during }: {
+    stdin?: string;
+    during?: (child: Deno.ChildProcess, stderr: CollectedOutput) => Promise<void>;
+  } = {},
 ): Promise<Demo> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [...TASK, ...args, "--verbose"],
@@ -46,16 +52,18 @@ async function demo(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const killer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
-  const output = child.output();
+  const killer = setTimeout(() => child.kill("SIGKILL"), RUN_LIMIT_MS);
+  const stdout = new Response(child.stdout).text();
+  const stderr = collectOutput(child.stderr);
   const writer = child.stdin.getWriter();
   await writer.write(encode(stdin));
-  if (during) await during(child); // stdin stays open until the demo has exited
+  if (during) await during(child, stderr); // stdin stays open until the demo has exited
   else await writer.close();
-  const { code, stdout, stderr } = await output;
+  const { code } = await child.status;
   await writer.close().catch(() => {});
+  await stderr.done;
   clearTimeout(killer);
-  const result = { code, stdout: decode(stdout), stderr: decode(stderr) };
+  const result = { code, stdout: await stdout, stderr: stderr.text() };
   await assertNoChildLeft(result.stderr);
   return result;
 }
@@ -153,11 +161,13 @@ test("demo --mermaid prints a valid sequenceDiagram, the same every run", async 
 });
 
 test("demo stops both children on SIGINT and exits with the client's 130", async () => {
-  const { code, stdout } = await demo(["udp"], {
-    during: async (child) => {
-      // Piped and idle, the client reports nothing: give both time to start, then interrupt
-      // the demo alone (not its process group, as a terminal would).
-      await sleep(2_500);
+  const { code, stdout } = await demo(["tcp"], {
+    during: async (child, stderr) => {
+      // Piped and idle, the client waits for its first line: once the server listens and the
+      // client has connected (their trace lines say so), interrupt the demo alone (not its
+      // process group, as a terminal would).
+      await stderr.waitFor(/^\[tcp\/server\] bind\+listen /, START_LIMIT_MS);
+      await stderr.waitFor(/^\[tcp\/client\] connect /, START_LIMIT_MS);
       child.kill("SIGINT");
     },
   });
@@ -196,7 +206,7 @@ child.on("exit", (code) => process.exit(code ?? 1));
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const killer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
+    const killer = setTimeout(() => child.kill("SIGKILL"), RUN_LIMIT_MS);
     try {
       const { code, stdout, stderr } = await child.output();
       assert.equal(code, 0, decode(stderr));
@@ -307,25 +317,18 @@ Deno.test("Mermaid text escapes what Mermaid would read itself", () => {
   assert.equal(escapeMermaid('say "a;b" #1 <br>'), "say #34;a#59;b#34; #35;1 #60;br#62;");
 });
 
-/** The demo at a terminal (Python's pty module): type `lines`, then `end` (Ctrl-D or Ctrl-C). */
-async function onTerminal(args: string[], lines: string[], end: string) {
-  const driver = PTY_DRIVER + `
-for line in ${JSON.stringify(lines)}:
-    read_until(b"->")
-    out = out.replace(b"->", b"<prompt>", 1)
-    os.write(fd, line.encode() + b"\\n")
-# The diagram draws arrows ("-->") too: wait for the last reply's print row, not for "->".
-read_until(('print "' + ${JSON.stringify(lines)}[-1].upper()).encode())
-os.write(fd, ${JSON.stringify(end)}.encode())
-read_until(b"<never>", 10)
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out.replace(b"<prompt>", b"->"))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-  const argv = [Deno.execPath(), ...TASK, ...args, "--verbose"];
-  const command = new Deno.Command("python3", { args: ["-c", driver, ...argv], cwd: ROOT, env });
-  const { code, stdout } = await withinOrFail(command.output(), LIMIT_MS, "terminal hung");
-  const screen = decode(stdout).replaceAll("\r\n", "\n");
+/** The demo at a terminal: type `lines` at its prompts, then `end` (Ctrl-D or Ctrl-C). */
+async function typedIntoDemo(args: string[], lines: string[], end: string) {
+  const steps = [
+    ...atPrompts(lines),
+    // The diagram draws arrows ("-->") too: wait for the last reply's print row, not for "->".
+    { expect: `print "${lines.at(-1)!.toUpperCase()}` },
+    { type: end },
+  ];
+  const { code, screen } = await onTerminal(
+    [Deno.execPath(), ...TASK, ...args, "--verbose"],
+    steps,
+  );
   await assertNoChildLeft(screen);
   return { code, screen };
 }
@@ -334,7 +337,7 @@ const noPty = !hasCommand("python3");
 if (noPty) console.warn("skipping the demo's terminal tests: python3 (its pty module) not found");
 
 test("demo at a terminal: the prompt takes a typed line, Ctrl-D ends both", async () => {
-  const { code, screen } = await onTerminal(["udp"], ["hello"], "\x04");
+  const { code, screen } = await typedIntoDemo(["udp"], ["hello"], "\x04");
   assert.equal(code, 0, screen);
   assert.match(screen, /^->hello$/m, "the typed line on the prompt's line");
   assert.match(screen, /sendto \|-+ 5 B "hello" -+>\|/);
@@ -343,7 +346,7 @@ test("demo at a terminal: the prompt takes a typed line, Ctrl-D ends both", asyn
 }, noPty);
 
 test("demo at a terminal: Ctrl-C stops all three, exit 130", async () => {
-  const { code, screen } = await onTerminal(["tcp"], ["hello"], "\x03");
+  const { code, screen } = await typedIntoDemo(["tcp"], ["hello"], "\x03");
   assert.equal(code, 130, screen);
   assert.match(screen, /print "HELLO\\n" \|/);
 }, noPty);

@@ -150,26 +150,6 @@ export function spawnScript(script: string, args: string[], flags = ["--allow-ne
   return new Deno.Command(Deno.execPath(), command).spawn();
 }
 
-/**
- * The start of a Python program that runs argv[1:] on a pseudo-terminal (`pid`, `fd`) and
- * `read_until(marker, limit)` adds what the terminal shows to `out` until `marker` appears.
- */
-export const PTY_DRIVER = `
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b""
-def read_until(marker, limit=20):
-    global out
-    end = time.time() + limit
-    while marker not in out and time.time() < end:
-        try:
-            out += os.read(fd, 4096)
-        except OSError:
-            break
-`;
-
 /** Runs a script to the end with `stdin` piped in; kills it if it outlives `limitMs`. */
 export async function runScript(
   script: string,
