@@ -18,7 +18,15 @@
  *   is the one .ci/run pins; the flags section lists every flag of every script's `--help`.
  */
 import assert from "node:assert/strict";
-import { decode, MISSING_PERMISSIONS, ROOT, startServer, test, withinOrFail } from "./helpers.ts";
+import {
+  decode,
+  MISSING_PERMISSIONS,
+  ROOT,
+  RUN_LIMIT_MS,
+  startServer,
+  test,
+  withinOrFail,
+} from "./helpers.ts";
 
 const SCRIPTS = ["udp/server.ts", "udp/client.ts", "tcp/server.ts", "tcp/client.ts"];
 /** Each README, and the heading of its list of flags. */
@@ -30,8 +38,6 @@ const MAX_LINES = 550;
 const QUICK_START_LINES = 60;
 /** The line in a `ts` block that stands for lines of the file left out. */
 const ELISION = "// ...";
-/** How long one transcript command or one demo may take. */
-const RUN_LIMIT_MS = 30_000;
 
 /** A fenced block after a `<!-- kind: argument -->` marker. */
 interface Marked {
@@ -76,10 +82,6 @@ function unique(kind: string): [string, Marked][] {
     byContent.set(key, [...(byContent.get(key) ?? []), marked]);
   }
   return [...byContent.values()].map((all) => [all.map((m) => m.at).join(", "), all[0]]);
-}
-
-if (MISSING_PERMISSIONS.length > 0) {
-  test("the READMEs are checked against the code (needs --allow-read and more)", () => {});
 }
 
 for (const { file, other } of READMES) {
@@ -269,22 +271,18 @@ for (const [where, marked] of unique("transcript")) {
       "a transcript is an sh block, then a text block",
     );
     assert.equal(command.trimEnd().split("\n").length, 1, "one command per transcript");
-    const running = await startServer(server, serverArgs.flatMap((arg) => arg.split("=")));
-    try {
-      const { stdout } = await withinOrFail(
-        new Deno.Command("bash", {
-          args: ["-c", `{ ${localCommand(command.trim(), running.port)}; } 2>&1`],
-          cwd: ROOT,
-          stdin: "null",
-          env: { NO_COLOR: "1" },
-        }).output(),
-        RUN_LIMIT_MS,
-        command,
-      );
-      assert.equal(portNormalizer(running.port)(decode(stdout)).trimEnd(), expected.trimEnd());
-    } finally {
-      await running.stop();
-    }
+    await using running = await startServer(server, serverArgs.flatMap((arg) => arg.split("=")));
+    const { stdout } = await withinOrFail(
+      new Deno.Command("bash", {
+        args: ["-c", `{ ${localCommand(command.trim(), running.port)}; } 2>&1`],
+        cwd: ROOT,
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output(),
+      RUN_LIMIT_MS,
+      command,
+    );
+    assert.equal(portNormalizer(running.port)(decode(stdout)).trimEnd(), expected.trimEnd());
   });
 }
 
