@@ -45,6 +45,8 @@ export interface UpperCaseStream {
   upperCaseInPlace(chunk: Uint8Array): Uint8Array;
   /** Releases the held bytes unchanged: the stream ended inside a character. */
   flush(): Uint8Array;
+  /** The bytes held for the next chunk: the start of a character cut off at the last one's end. */
+  readonly held: Uint8Array;
 }
 
 /** Starts a stream whose output, concatenated, equals `upperCase` of the whole input. */
@@ -63,6 +65,9 @@ export function upperCaseStream(): UpperCaseStream {
       const released = held;
       held = EMPTY;
       return released;
+    },
+    get held() {
+      return held;
     },
   };
 }

@@ -10,12 +10,27 @@
  */
 import { formatHostPort } from "./address.ts";
 
-/** What a script was to reach or bind, and for a UDP client the address it binds itself. */
-export type Target = { host: string; port: number; bindHost?: string };
+/** An error whose message says all there is to say: a script ends on it with that one line. */
+export class Failure extends Error {}
 
-/** One line for an error that ends the script at `path`; a permission hint repeats its `args`. */
-export function describeFailure(error: unknown, to: Target, path: string, args: string[]): string {
+/**
+ * What a script was to reach or bind; for a UDP client, the address it binds itself; for a UDP
+ * server, where its replies go: the loopback addresses, or `"any"` address.
+ */
+export type Target = { host: string; port: number; bindHost?: string; replyTo?: string[] | "any" };
+
+/**
+ * One line for an error that ends the script at `path`; a permission hint repeats its `args`.
+ * Undefined for an error no script expects: a bug, whose stack trace should follow.
+ */
+export function describeFailure(
+  error: unknown,
+  to: Target,
+  path: string,
+  args: string[],
+): string | undefined {
   const where = formatHostPort(to.host, to.port);
+  if (error instanceof Failure) return error.message;
   if (error instanceof Deno.errors.AddrInUse) {
     return `port ${to.port} on ${to.host} is already in use (another server?); choose another with --port`;
   }
@@ -27,13 +42,11 @@ export function describeFailure(error: unknown, to: Target, path: string, args: 
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const denied = error.message.match(/net access to "([^"]+)"/)?.[1] ?? where;
-    // --allow-net takes hosts without their ports, IPv6 in brackets: 127.0.0.1,[::1]
-    const ours = [to.host, to.bindHost].flatMap((host) => host ? [formatHostPort(host, 0)] : []);
-    const hosts = new Set([...ours, denied].map((address) => address.replace(/:\d+$/, "")));
-    const command = ["deno", "run", `--allow-net=${[...hosts].join(",")}`, path, ...args];
+    const command = ["deno", "run", allowNet(to, denied), path, ...args];
     // Quoted where a shell would read a character of its own, like the brackets of [::1].
     const quoted = command.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
-    return `no network permission for ${denied}: run it as ${quoted.join(" ")}`;
+    const replies = to.replyTo === "any" ? " (its replies go to any client's address)" : "";
+    return `no network permission for ${denied}${replies}: run it as ${quoted.join(" ")}`;
   }
   if (error instanceof Deno.errors.TimedOut) return `timed out reaching ${where}`;
   if (error instanceof Deno.errors.ConnectionReset) {
@@ -41,7 +54,15 @@ export function describeFailure(error: unknown, to: Target, path: string, args: 
   }
   // Deno has no class for a failed name lookup: a plain Error with getaddrinfo's words.
   const message = firstLine(error);
-  return /lookup address/.test(message) ? `cannot find host ${to.host}: ${message}` : message;
+  return /lookup address/.test(message) ? `cannot find host ${to.host}: ${message}` : undefined;
+}
+
+/** The `--allow-net` that `to` needs: hosts without their ports, IPv6 in brackets, or all. */
+function allowNet(to: Target, denied: string): string {
+  if (to.replyTo === "any") return "--allow-net";
+  const ours = [to.host, to.bindHost, ...to.replyTo ?? []].filter((host) => host !== undefined);
+  const hosts = [...ours.map((host) => formatHostPort(host, 0)), denied];
+  return `--allow-net=${[...new Set(hosts.map((address) => address.replace(/:\d+$/, "")))]}`;
 }
 
 /** One line for an error that ends one connection or datagram (of `bytes` bytes), not the server. */
@@ -66,5 +87,14 @@ export const isPeerGone = (error: unknown): boolean =>
 export const isClosedSocket = (error: unknown): boolean =>
   error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 
-const firstLine = (error: unknown) =>
+/**
+ * For `.catch` on a call that waits on a socket: the error of a socket closed under it (by
+ * Ctrl-C, a timeout) becomes `undefined`, the end of the wait; any other is thrown again.
+ */
+export function untilClosed(error: unknown): undefined {
+  if (!isClosedSocket(error)) throw error;
+}
+
+/** The first line of an error's message. */
+export const firstLine = (error: unknown): string =>
   (error instanceof Error ? error.message : String(error)).split("\n")[0] || String(error);

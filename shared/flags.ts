@@ -1,7 +1,8 @@
 /**
- * Command-line flags: every script takes `--host`, `--port`, `--trace`, `--trace-json` and `--help`
- * and declares the rest where it starts. It gets exactly those back, typed; a bad one is refused
- * in a sentence that says what to change.
+ * Command-line flags: a parser of declared flags and positionals (`parseCommandLine`), and on top
+ * of it the set every script takes, `--host`, `--port`, `--trace`, `--trace-json` and `--help`,
+ * around the flags each script declares where it starts (`parseFlags`). A caller gets exactly
+ * its flags back, typed; a bad one is refused in a sentence that says what to change.
  *
  * @example
  * ```ts
@@ -13,6 +14,8 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 const [HOST, PORT] = ["127.0.0.1", 5005]; // the tutorial's ("127.0.0.1", 5005)
+/** 64 KiB: a receive holds the largest datagram (65,507 B on IPv4), and a TCP read as much. */
+const RECV_SIZE = 65_536;
 
 /** A bad flag or value: the script prints the message, points at `--help` and exits 2. */
 export class UsageError extends Error {}
@@ -21,12 +24,10 @@ export class UsageError extends Error {}
 export type Flag<Value> = { default: Value; help: string; arg?: string; rule?: Rule };
 /** What a number must be: from `min` (up to `max`, if any), whole or not; `mustBe` in words. */
 export type Rule = { min: number; max?: number; whole?: boolean; mustBe: string };
-/** The flags a script declares, by name: `maxConnections` is `--max-connections`. */
-export type Flags = Record<string, Flag<number> | Flag<boolean>>;
-/** What parsing gives: the common flags, and a value of its own type for each declared flag. */
-export type Values<F extends Flags> =
-  & { host: string; port: number; trace: boolean; traceJson: boolean; help: boolean }
-  & { [Name in keyof F]: F[Name]["default"] };
+/** Declared flags, by name: `maxConnections` is `--max-connections`. */
+export type Flags = Record<string, Flag<number> | Flag<boolean> | Flag<string>>;
+/** What parsing gives: a value of its own type for each declared flag. */
+export type Values<F extends Flags> = { [Name in keyof F]: F[Name]["default"] };
 /** Servers bind `--host` and `--port` (0: any free port); clients reach a server there. */
 export type Role = "server" | "client";
 
@@ -43,6 +44,15 @@ export function seconds(byDefault: number, help: string, min = 0): Flag<number> 
 export const wholeNumber = (byDefault: number, help: string): Flag<number> =>
   number(byDefault, help, "N", { min: 1, whole: true, mustBe: "a whole number of at least 1" });
 
+/** How many bytes one receive may take (a datagram longer is cut), up to 64 KiB, by default. */
+export const bytesPerReceive = (help: string): Flag<number> =>
+  number(RECV_SIZE, help, "BYTES", {
+    min: 1,
+    max: RECV_SIZE,
+    whole: true,
+    mustBe: `a whole number from 1 to ${RECV_SIZE}`,
+  });
+
 /** A probability from 0 to 1. */
 export const probability = (help: string): Flag<number> =>
   number(0, help, "P", { min: 0, max: 1, mustBe: "a probability from 0 to 1" });
@@ -53,8 +63,14 @@ function number(byDefault: number, help: string, arg: string, rule: Rule): Flag<
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
+/** A script's flags: its own amid the ones every script takes, in `--help` order. */
+export type ScriptFlags<F extends Flags> =
+  & { host: Flag<string>; port: Flag<number>; recvSize: Flag<number> }
+  & F
+  & { trace: Flag<boolean>; traceJson: Flag<boolean>; help: Flag<boolean> };
+
 /** `flags` amid the ones every script takes, in `--help` order. */
-function withCommon(role: Role, flags: Flags): Record<string, Flag<string | number | boolean>> {
+export function withCommon<F extends Flags>(role: Role, flags: F): ScriptFlags<F> {
   const [server, min] = [role === "server", role === "server" ? 0 : 1];
   const host = `${server ? "address to bind" : "server address"} (default ${HOST}; ::1 for IPv6)`;
   const port = server ? "port to bind, 0 for any free port" : "server port";
@@ -62,6 +78,7 @@ function withCommon(role: Role, flags: Flags): Record<string, Flag<string | numb
   return {
     host: { default: HOST, help: host, arg: "ADDRESS" },
     port: number(PORT, port, "PORT", { min, max: 65535, whole: true, mustBe }),
+    recvSize: bytesPerReceive("the most bytes one receive takes: the post's recv(1024)"),
     ...flags,
     trace: toggle("print every socket call on stderr, named as in the tutorial"),
     traceJson: toggle("the same as JSON lines (what deno task demo draws)"),
@@ -70,19 +87,40 @@ function withCommon(role: Role, flags: Flags): Record<string, Flag<string | numb
 }
 
 /** The flags in `args` for a script of `role`; throws a `UsageError` naming the first bad one. */
-export function parseFlags<F extends Flags>(role: Role, flags: F, args = Deno.args): Values<F> {
-  const all = withCommon(role, flags);
-  const values = Object.fromEntries(Object.entries(all).map(([name, f]) => [name, f.default]));
-  const options: ParseArgsOptionsConfig = { help: { type: "boolean", short: "h" } };
-  for (const name in all) if (all[name].arg) options[kebab(name)] = { type: "string" };
+export function parseFlags<F extends Flags>(
+  role: Role,
+  flags: F,
+  args: string[] = Deno.args,
+): Values<ScriptFlags<F>> {
+  return parseCommandLine(withCommon(role, flags), args).values;
+}
+
+/**
+ * `args` read by `flags`: each flag's value (its default unless given) and, where `positionals`
+ * allows them, the other words in order; throws a `UsageError` naming the first bad one.
+ */
+export function parseCommandLine<F extends Flags>(
+  flags: F,
+  args: string[],
+  positionals = false,
+): { values: Values<F>; positionals: string[] } {
+  const values: Record<string, unknown> = {};
+  for (const name in flags) values[name] = flags[name].default;
+  const options: ParseArgsOptionsConfig = {};
+  for (const name in flags) {
+    options[kebab(name)] = { type: flags[name].arg ? "string" : "boolean" };
+    if (name === "help") options.help.short = "h";
+  }
   const strict = false; // unknown flags and missing values are told apart below, by their tokens
-  const { tokens } = parseArgs({ args, options, strict, allowPositionals: true, tokens: true });
-  for (const token of tokens) {
-    if (token.kind === "positional") throw new UsageError(`unexpected argument "${token.value}"`);
-    if (token.kind !== "option") continue; // "--"
-    const name = Object.keys(all).find((name) => kebab(name) === token.name);
+  const parsed = parseArgs({ args, options, strict, allowPositionals: true, tokens: true });
+  for (const token of parsed.tokens) {
+    if (token.kind === "positional" && !positionals) {
+      throw new UsageError(`unexpected argument "${token.value}"`);
+    }
+    if (token.kind !== "option") continue; // a positional, or "--"
+    const name = Object.keys(flags).find((name) => kebab(name) === token.name);
     if (name === undefined) throw new UsageError(`unknown option ${token.rawName}`);
-    const [flag, text, { arg, rule }] = [`--${token.name}`, token.value, all[name]];
+    const [flag, text, { arg, rule }] = [`--${token.name}`, token.value, flags[name]];
     if (!arg) {
       if (text !== undefined) throw new UsageError(`${flag} takes no value`);
       values[name] = true;
@@ -91,7 +129,7 @@ export function parseFlags<F extends Flags>(role: Role, flags: F, args = Deno.ar
       throw new UsageError(`${flag} needs a value${hint}`);
     } else if (!rule) { // --host
       if (!text.trim()) throw new UsageError("--host needs an address, e.g. 127.0.0.1 or ::1");
-      values.host = text.replace(/^\[(.*)\]$/, "$1"); // [::1], as in a URL
+      values[name] = canonicalHost(text.replace(/^\[(.*)\]$/, "$1")); // [::1], as in a URL
     } else {
       // Digits, with a fraction where one makes sense (2, 0.5, .5); no sign, exponent or spaces.
       const n = (rule.whole ? /^\d+$/ : /^(\d+\.?\d*|\.\d+)$/).test(text) ? Number(text) : NaN;
@@ -99,30 +137,45 @@ export function parseFlags<F extends Flags>(role: Role, flags: F, args = Deno.ar
       else throw new UsageError(`${flag} must be ${rule.mustBe}, not "${text}"`);
     }
   }
-  return values as Values<F>;
+  return { values: values as Values<F>, positionals: parsed.positionals };
 }
 
 /** True when `text`, the word after a flag, looks like the next flag; `-1` is a bad number. */
 const isFlagLike = (text: string, rule?: Rule) =>
   text.startsWith("-") && !(rule && /^-[\d.]/.test(text));
 
-/** The `--help` text of a script; `allowNet` is what another host needs in `--allow-net=`. */
-export function usage(
-  script: { path: string; role: Role; summary: string; flags: Flags },
-  allowNet: string,
-): string {
-  const rows = Object.entries(withCommon(script.role, script.flags)).map(([name, flag]) => [
+/** An IPv6 address as Deno writes a peer's (`0:0:0:0:0:0:0:1` is `::1`); any other host as is. */
+function canonicalHost(host: string): string {
+  if (!host.includes(":")) return host;
+  try {
+    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return host; // not an address: Deno says so when it is used
+  }
+}
+
+/** `--help`'s list of `flags`, a line each: the flag (and its value's name), then what it does. */
+export function listFlags(flags: Flags): string[] {
+  const rows = Object.entries(flags).map(([name, flag]) => [
     `${name === "help" ? "-h, " : ""}--${kebab(name)}${flag.arg ? ` ${flag.arg}` : ""}`,
     flag.help,
   ]);
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`);
+}
+
+/** The `--help` text of a script; `allowNet` says what other hosts need in `--allow-net`. */
+export function usage(
+  script: { path: string; role: Role; summary: string; flags: Flags },
+  allowNet: string,
+): string {
   return [
     script.summary,
     "",
     `usage: deno run --allow-net=${HOST} ${script.path} [options]`,
-    `       (for --host ::1: '--allow-net=[::1]'; for another host: --allow-net=${allowNet})`,
+    `       (for --host ::1: '--allow-net=[::1]'; ${allowNet})`,
     "",
-    ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
+    ...listFlags(withCommon(script.role, script.flags)),
     "",
     script.role === "server"
       ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0. It exits 1 when it cannot\n" +

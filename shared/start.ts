@@ -1,7 +1,9 @@
 /**
  * The frame around each script, one call at its top: flags, `--help`, the network permission
- * checked up front (a hint now, not a prompt later), the trace, one line on stderr for a failure,
- * and a `signal` that Ctrl-C aborts, on which a script runs the tutorial's unreachable `close()`.
+ * checked up front (a hint now, not a prompt later), the trace, and a `signal` that Ctrl-C
+ * aborts, on which a script runs the tutorial's unreachable `close()` and so comes to its end.
+ * A failure the script does not handle (the port in use, a refused connection) ends it with one
+ * line on stderr and status 1; one that no script expects, a bug, with its stack trace after it.
  *
  * @example
  * ```ts
@@ -11,9 +13,9 @@
  * @module
  */
 import { formatHostPort } from "./address.ts";
-import { describeFailure, isClosedSocket } from "./errors.ts";
-import { type Flags, parseFlags, type Role, toggle, usage, type Values } from "./flags.ts";
-import { createLog, type Log, promptShown } from "./log.ts";
+import { describeFailure, Failure, firstLine, type Target } from "./errors.ts";
+import { type Flags, parseFlags, type Role, toggle, usage } from "./flags.ts";
+import { createLog, type Log, paint, promptShown, writeStderrLine } from "./log.ts";
 import { startTracing, trace } from "./trace.ts";
 
 /** A script: `path` as a reader types it, the first line of its `--help` and what it needs. */
@@ -25,16 +27,21 @@ export type ScriptSpec<F extends Flags> = {
   datagrams?: boolean; // uses Deno.listenDatagram, behind --unstable-net
   quiet?: string; // a server's --help line for --quiet, which silences the log's per-peer lines
   bindAddressFor?: (host: string) => string; // the address a UDP client binds to reach `host`
+  repliesFor?: (host: string) => string[] | "any"; // where a UDP server bound to `host` answers
 };
 
 /** The flags' values, the log (`--quiet` silences its per-peer lines) and the Ctrl-C signal. */
-export type Started<F extends Flags> = Values<F> & { log: Log; signal: AbortSignal };
+export type Started<F extends Flags> = ReturnType<typeof parseFlags<F>> & {
+  log: Log;
+  /** Aborted by Ctrl-C (reason 130) or SIGTERM (143): the script then ends as it says. */
+  signal: AbortSignal;
+};
 
 /** Sets up the frame for `spec`; exits for `--help`, a bad flag or a missing `--allow-net`. */
 export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   const name = spec.path.replace(/\.ts$/, "");
   const flags = spec.quiet ? { ...spec.flags, quiet: toggle(spec.quiet) } : spec.flags;
-  let values: Values<F> & { quiet?: boolean };
+  let values: ReturnType<typeof parseFlags<F>> & { quiet?: boolean };
   try {
     values = parseFlags(spec.role, flags);
   } catch (error) {
@@ -42,35 +49,46 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
     Deno.exit(2);
   }
   if (values.help) {
-    const allowNet = spec.bindAddressFor ? `HOST,${spec.bindAddressFor("192.0.2.1")}` : "HOST";
-    console.log(usage({ ...spec, flags }, allowNet));
+    console.log(usage({ ...spec, flags }, allowNetHelp(spec)));
     Deno.exit(0);
   }
   if (values.trace || values.traceJson) startTracing(name, values.traceJson ? "json" : "text");
   const asEvent = values.traceJson ? (note: string) => trace({ call: "log", note }) : undefined;
   const log = createLog(name, values.quiet, asEvent);
-  const target = { ...values, bindHost: spec.bindAddressFor?.(values.host) };
-  const stop = new AbortController();
-  const stopped = (status: number) => Deno.exit(spec.role === "client" ? status : 0);
+  const target: Target = {
+    ...values,
+    bindHost: spec.bindAddressFor?.(values.host),
+    replyTo: spec.repliesFor?.(values.host),
+  };
+  // What a script does not handle itself ends it here, in a line that says what to do.
   const fail = (error: unknown): never => {
-    // Ctrl-C closed a socket under a call waiting on it: that is how a script stops.
-    if (stop.signal.aborted && isClosedSocket(error)) stopped(stop.signal.reason);
-    log.error(describeFailure(error, target, spec.path, Deno.args));
+    const known = describeFailure(error, target, spec.path, Deno.args);
+    log.error(known ?? firstLine(error));
+    if (!known) writeStderrLine(paint("dim", (error as Error)?.stack ?? String(error))); // a bug
     Deno.exit(1);
   };
   addEventListener("unhandledrejection", (event) => (event.preventDefault(), fail(event.reason)));
   addEventListener("error", (event) => (event.preventDefault(), fail(event.error)));
   if (spec.datagrams && typeof Deno.listenDatagram !== "function") {
     fail(
-      "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
-        "deno.json turns it on, but not with --no-config or when the script is run from a URL)",
+      new Failure(
+        "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
+          "deno.json turns it on, but not with --no-config or when the script is run from a URL)",
+      ),
     );
   }
-  // The permission Deno would ask for at the first socket call.
-  const address = formatHostPort(values.host, values.port).replace(/:0$/, "");
-  if (Deno.permissions.querySync({ name: "net", host: address }).state !== "granted") {
-    fail(new Deno.errors.NotCapable(`Requires net access to "${address}"`));
+  // The permissions Deno would ask for at the first socket call, and a UDP server's replies.
+  const needed = [formatHostPort(values.host, values.port)];
+  if (target.bindHost) needed.push(formatHostPort(target.bindHost, 0));
+  if (Array.isArray(target.replyTo)) {
+    needed.push(...target.replyTo.map((h) => formatHostPort(h, 0)));
   }
+  const denied = needed.map((address) => address.replace(/:0$/, "")).find((host) => !granted(host));
+  if (denied) fail(new Deno.errors.NotCapable(`Requires net access to "${denied}"`));
+  if (target.replyTo === "any" && !granted()) {
+    fail(new Deno.errors.NotCapable(`Requires net access to "${needed[0]}"`));
+  }
+  const stop = new AbortController();
   for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     if (signal === "SIGTERM" && Deno.build.os === "windows") break; // Windows has no SIGTERM
     Deno.addSignalListener(signal, () => {
@@ -79,10 +97,26 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
       promptShown(false);
       if (stop.signal.aborted) { // a second one: no more waiting, not even for --grace
         log.notice(`${signal} while stopping: stopped at once`);
-        stopped(status);
+        Deno.exit(spec.role === "client" ? status : 0);
       }
       stop.abort(status);
     });
   }
   return { ...values, log, signal: stop.signal };
+}
+
+/** Whether the network is allowed, for `host` (a host or address, with or without a port). */
+function granted(host?: string): boolean {
+  const descriptor = host === undefined ? { name: "net" as const } : { name: "net" as const, host };
+  return Deno.permissions.querySync(descriptor).state === "granted";
+}
+
+/** The `--help` line on `--allow-net` for another address than the default. */
+function allowNetHelp(spec: ScriptSpec<Flags>): string {
+  if (spec.repliesFor) {
+    return "for localhost: --allow-net=localhost,127.0.0.1,[::1];\n" +
+      "       for another address: --allow-net, as its replies go to any client's address";
+  }
+  const bind = spec.bindAddressFor ? `,${spec.bindAddressFor("192.0.2.1")}` : "";
+  return `for another host: --allow-net=HOST${bind}`;
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import { concat } from "./codec.ts";
+import { Failure } from "./errors.ts";
 import { promptShown } from "./log.ts";
 import { trace } from "./trace.ts";
 
@@ -65,7 +66,7 @@ export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise
   try {
     return await Promise.race([Deno.stdin.read(buffer), stopped.promise]);
   } catch (error) {
-    throw new Error(`cannot read standard input: ${(error as Error).message}`, { cause: error });
+    throw new Failure(`cannot read standard input: ${(error as Error).message}`, { cause: error });
   } finally {
     stop?.removeEventListener("abort", onAbort); // one read, one listener: none left behind
   }
@@ -83,7 +84,9 @@ function writeStdout(bytes: Uint8Array): void {
     for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0); // no one left to tell
-    throw new Error(`cannot write standard output: ${(error as Error).message}`, { cause: error });
+    throw new Failure(`cannot write standard output: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -12,9 +12,23 @@ import { formatAddress } from "./address.ts";
 import { charLength } from "./codec.ts";
 import { paint, writeStderrLine } from "./log.ts";
 
-/** One call: `recvfrom`, `accept`, ..., or `input`, `print` and `log` (whose line is `note`). */
+/**
+ * What an event reports: a socket call in the post's words; `drop` and `duplicate`, a UDP reply
+ * the server loses or sends twice on purpose (`--drop`, `--duplicate`); `hold`, the start of a
+ * character that a TCP read cut off, kept for the next; `input` and `print`, the post's `input()`
+ * and `print()`; `log`, a log line (in `note`).
+ */
+export type Call = typeof CALLS[number];
+/** Every `Call`, in the order of the post: UDP, then TCP, then the script's own. */
+export const CALLS = [
+  ...["socket+bind", "recvfrom", "sendto", "drop", "duplicate"],
+  ...["bind+listen", "accept", "connect", "recv", "hold", "send", "shutdown", "close"],
+  ...["input", "print", "log"],
+] as const;
+
+/** One call, with where it happened and the bytes it moved. */
 export type TraceEvent = {
-  call: string;
+  call: Call;
   deno?: string; // the Deno call
   local?: string;
   peer?: string;
@@ -22,6 +36,7 @@ export type TraceEvent = {
   direction?: "in" | "out";
   bytes?: Uint8Array;
   offset?: number; // where `bytes` start in a TCP stream, so the demo can match the two sides
+  longer?: boolean; // a datagram longer than --recv-size: `bytes` are what the receive took
   note?: string;
 };
 
@@ -65,31 +80,63 @@ export function toLine(event: TraceEvent, name: string): string {
   return paint(direction === "in" ? "cyan" : direction === "out" ? "green" : "dim", text);
 }
 
-/** `sock`, untouched when tracing is off (free on the hot path); else its calls also report. */
-export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(sock: S): S {
+/**
+ * `sock`, untouched when tracing is off (free on the hot path); else its calls also report. A
+ * datagram socket's receive is reported as `recvfrom(recvSize)` takes it: a longer one, cut.
+ */
+export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(
+  sock: S,
+  recvSize = Infinity,
+): S {
   if (!tracing) return sock;
-  if ("receive" in sock) traceDatagrams(sock, formatAddress(sock.addr));
+  if ("receive" in sock) traceDatagrams(sock, formatAddress(sock.addr), recvSize);
   else if ("accept" in sock) traceListener(sock, formatAddress(sock.addr));
   else traceConnection(sock as Deno.TcpConn, "connect", "Deno.connect");
   return sock;
 }
 
-function reportFirst<K extends string>(sock: Record<K, () => unknown>, name: K, event: TraceEvent) {
-  const call = sock[name].bind(sock);
-  sock[name] = () => {
-    trace(event);
-    return call();
+/**
+ * Reports the first of `close()` and `[Symbol.dispose]()` (a close that ignores a closed socket),
+ * and the first `closeWrite()`, which a TCP server may call twice: both end the socket only once.
+ */
+function reportEnds(sock: Closable, event: TraceEvent, shutdown?: TraceEvent) {
+  let [open, writing] = [true, true];
+  const [close, dispose] = [sock.close.bind(sock), sock[Symbol.dispose]?.bind(sock)];
+  const closing = () => {
+    if (open) trace(event);
+    open = false;
+  };
+  sock.close = () => (closing(), close());
+  if (dispose) sock[Symbol.dispose] = () => (closing(), dispose());
+  if (!shutdown || !sock.closeWrite) return;
+  const closeWrite = sock.closeWrite.bind(sock);
+  sock.closeWrite = () => {
+    if (writing) trace(shutdown);
+    writing = false;
+    return closeWrite();
   };
 }
+type Closable = { close(): void; [Symbol.dispose]?(): void; closeWrite?(): Promise<void> };
 
-function traceDatagrams(sock: Deno.DatagramConn, local: string) {
+function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number) {
   const receive = sock.receive.bind(sock);
   const send = sock.send.bind(sock);
   trace({ call: "socket+bind", local, deno: "Deno.listenDatagram" });
   sock.receive = async (buffer) => {
     const [bytes, from] = await receive(buffer);
-    const peer = formatAddress(from);
-    trace({ call: "recvfrom", local, peer, direction: "in", bytes, deno: "receive" });
+    const [peer, longer] = [formatAddress(from), bytes.length > recvSize];
+    const taken = bytes.subarray(0, recvSize);
+    const note = longer ? `(longer: cut to ${recvSize} B)` : undefined;
+    trace({
+      call: "recvfrom",
+      local,
+      peer,
+      direction: "in",
+      bytes: taken,
+      longer,
+      note,
+      deno: "receive",
+    });
     return [bytes, from];
   };
   sock.send = async (bytes, to) => {
@@ -98,14 +145,14 @@ function traceDatagrams(sock: Deno.DatagramConn, local: string) {
     trace({ call: "sendto", local, peer, direction: "out", bytes, deno: "send" });
     return sent;
   };
-  reportFirst(sock, "close", { call: "close", local, deno: "close" });
+  reportEnds(sock, { call: "close", local, deno: "close" });
 }
 
 function traceListener(listener: Deno.TcpListener, local: string) {
   const accept = listener.accept.bind(listener);
   trace({ call: "bind+listen", local, deno: "Deno.listen" });
   listener.accept = async () => traceConnection(await accept(), "accept", "listener.accept");
-  reportFirst(listener, "close", { call: "close", local, deno: "close" });
+  reportEnds(listener, { call: "close", local, deno: "close" });
 }
 
 function traceConnection(con: Deno.TcpConn, call: "connect" | "accept", deno: string) {
@@ -130,8 +177,8 @@ function traceConnection(con: Deno.TcpConn, call: "connect" | "accept", deno: st
     return written.length;
   };
   const note = "(SHUT_WR: nothing more to send)";
-  reportFirst(con, "closeWrite", { call: "shutdown", ...ends, note, deno: "closeWrite" });
-  reportFirst(con, "close", { call: "close", ...ends, deno: "close" });
+  const shutdown: TraceEvent = { call: "shutdown", ...ends, note, deno: "closeWrite" };
+  reportEnds(con, { call: "close", ...ends, deno: "close" }, shutdown);
   return con;
 }
 
@@ -151,14 +198,20 @@ export function preview(bytes: Uint8Array, room: number): string {
     let piece = ESCAPES[char] ?? (char >= " " && char !== "\x7f" ? char : hex(bytes[i]));
     if (char === '"' || char === "\\") piece = `\\${char}`;
     width += displayWidth(piece);
-    // `…` takes two columns, unless this is the last piece.
-    if (width > (next < bytes.length ? room - 2 : room)) return `"${text}…"`;
+    // `…` takes a column, unless this is the last piece.
+    if (width > (next < bytes.length ? room - 1 : room)) return `"${text}…"`;
     text += piece;
   }
   return `"${text}"`;
 }
 
-/** Terminal columns of `text`: two from U+1100 up (Hangul, CJK, emoji, `…`); never too few. */
+/** Terminal columns of `text`: two for East Asian wide characters (Hangul, CJK, emoji), none for
+ * combining marks, one for the rest (`…` included), as terminals draw them. */
 export function displayWidth(text: string): number {
-  return [...text].reduce((width, char) => width + (char.codePointAt(0)! >= 0x1100 ? 2 : 1), 0);
+  let width = 0;
+  for (const char of text) width += WIDE.test(char) ? 2 : COMBINING.test(char) ? 0 : 1;
+  return width;
 }
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+const COMBINING = /[\u0300-\u036f\u200b-\u200f\ufe00-\ufe0f]/u;

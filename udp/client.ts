@@ -9,13 +9,13 @@
  */
 // import socket
 import * as address from "../shared/address.ts";
-import { describePeerError, isClosedSocket, isTooLongForDatagram } from "../shared/errors.ts";
+import { describePeerError, isTooLongForDatagram, untilClosed } from "../shared/errors.ts";
 import { seconds, wholeNumber } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import { input, print } from "../shared/stdio.ts";
 import { trace, traced } from "../shared/trace.ts";
 
-const { host, port, timeout, giveUp, log, signal } = start({
+const { host, port, recvSize, timeout, giveUp, log, signal } = start({
   path: "udp/client.ts",
   role: "client",
   summary: "UDP client: sends each line as a datagram and prints the reply.",
@@ -28,100 +28,99 @@ const { host, port, timeout, giveUp, log, signal } = start({
 });
 const server = { hostname: host, port, transport: "udp" } as const;
 const bindAddress = address.clientBindAddress(host); // 127.0.0.1 for a server on this machine
+/** One line's outcome: the reply (`cut` if longer than --recv-size), or why there is none. */
+type Outcome = { reply: Uint8Array; cut: boolean } | { unsent: string } | "lost" | "interrupted";
 // At a terminal, one line at a time, as in the post. Piped (beyond the post), up to 32 lines are
 // on their way at once, each on its own socket; each reply is printed once those before it are.
 const window = Deno.stdin.isTerminal() ? 1 : 32;
-const printed: Promise<void>[] = []; // the replies on their way, in input order
-const buffers: Uint8Array[] = []; // 64 KiB each, reused: recvfrom(2048) would cut longer replies
-let lines = 0; // read from the input
-let unsent = 0; // too long for a datagram
-let answered = 0;
-let lost = 0; // no reply within --timeout
-let lostInARow = 0;
-const gaveUp = () => lostInARow >= giveUp && window > 1; // piped, and no server there, it seems
+const shown: Promise<void>[] = []; // the lines on their way, in input order: shown when done
+const count = { lines: 0, answered: 0, lost: 0, unsent: 0, lostInARow: 0 }; // by show() alone
+const gaveUp = () => count.lostInARow >= giveUp && window > 1; // piped, and no server there?
 
 // while True:
 //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
 for await (const msg of input("->", signal)) {
-  const line = ++lines;
-  const reply = exchange(msg, line);
-  const before = printed.at(-1); // its reply is printed after the line before's
-  printed.push(Promise.all([reply, before]).then(([reply]) => printReply(reply, line)));
-  if (printed.length >= window) await printed.shift();
+  //   sock.sendto(msg.encode(), ...); recvMsg, addr = sock.recvfrom(2048)  — in exchange()
+  const outcome = exchange(msg);
+  //   print(recvMsg.decode())  — in show(), once the lines before it are shown
+  shown.push(Promise.all([outcome, shown.at(-1)]).then(([outcome]) => show(outcome)));
+  if (shown.length >= window) await shown.shift();
   // After a lost reply, the lines on their way are waited out before more go: is a server there?
-  if (lostInARow > 0) await printed.at(-1);
+  if (count.lostInARow > 0) await shown.at(-1);
   if (gaveUp()) break;
 }
-await printed.at(-1);
+await shown.at(-1);
 
 // sock.close()  — each line's socket is closed in exchange(), once its reply is in or given up on
 const noReply = `got no reply from ${address.formatHostPort(host, port)} within ${timeout} s`;
 if (signal.aborted) {
-  if (answered < lines) log.error(`interrupted: ${answered} of ${lines} line(s) answered`);
+  if (count.answered < count.lines) {
+    log.error(`interrupted: ${count.answered} of ${count.lines} line(s) answered`);
+  }
 } else if (gaveUp()) {
-  const hint = "is a UDP server running there?";
-  const inARow = `${lostInARow} line${lostInARow === 1 ? "" : "s"} in a row`;
-  log.error(`${inARow} ${noReply}; stopped (--give-up ${giveUp}): ${hint}`);
-} else if (lost > 0) {
+  const inARow = `${count.lostInARow} line${count.lostInARow === 1 ? "" : "s"} in a row`;
+  log.error(`${inARow} ${noReply}; stopped (--give-up ${giveUp}): is a UDP server running there?`);
+} else if (count.lost > 0) {
   const hint = "lost on the way, or no UDP server is running there";
-  log.error(`${lost} of ${lines - unsent} line(s) ${noReply}: ${hint}`);
+  log.error(`${count.lost} of ${count.lines - count.unsent} line(s) ${noReply}: ${hint}`);
 }
-Deno.exit(signal.aborted ? signal.reason : answered < lines ? 1 : 0);
+Deno.exit(signal.aborted ? signal.reason : count.answered < count.lines ? 1 : 0);
 
-/** One line's round trip: its reply, or why there is none. */
-async function exchange(msg: Uint8Array, line: number): Promise<Uint8Array | "lost" | "unsent"> {
+/** One line's round trip: its datagram out, and the server's reply back. */
+async function exchange(msg: Uint8Array): Promise<Outcome> {
   // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  — a new socket for every line:
   // UDP may deliver a reply late or twice, and such a reply then reaches a socket that is
   // already closed, so it is never taken for the answer to a later line.
-  const sock = traced(Deno.listenDatagram({ hostname: bindAddress, port: 0, transport: "udp" }));
+  const sock = traced(
+    Deno.listenDatagram({ hostname: bindAddress, port: 0, transport: "udp" }),
+    recvSize,
+  );
   // After --timeout seconds, or at Ctrl-C, closing the socket ends the wait for the reply.
-  let open = true;
-  const close = () => {
-    if (open) sock.close();
-    open = false;
-  };
-  const timer = setTimeout(close, timeout * 1000);
-  signal.addEventListener("abort", close);
+  const stop = AbortSignal.any([signal, AbortSignal.timeout(timeout * 1000)]);
+  const close = () => sock.close();
+  stop.addEventListener("abort", close);
   try {
     //   sock.sendto(msg.encode(), ("127.0.0.1", 5005))
     await sock.send(msg, server);
-    //   recvMsg, addr = sock.recvfrom(2048)  — a datagram from anyone but the server is no reply
-    const buffer = buffers.pop() ?? new Uint8Array(65_536);
-    let [recvMsg, addr] = await sock.receive(buffer);
-    while (!address.isFromServer(addr, host, port)) {
+    //   recvMsg, addr = sock.recvfrom(2048)  — --recv-size bytes at most (and a byte more, to see
+    //                                         a longer reply); from anyone but the server, no reply
+    const buffer = new Uint8Array(recvSize + 1);
+    for (let received; (received = await sock.receive(buffer).catch(untilClosed));) {
+      const [recvMsg, addr] = received;
+      const cut = recvMsg.length > recvSize;
+      if (address.isFromServer(addr, host, port)) {
+        return { reply: recvMsg.subarray(0, recvSize), cut };
+      }
       log.warn(`ignored a datagram from ${address.formatAddress(addr)}`);
-      [recvMsg, addr] = await sock.receive(buffer);
     }
-    return recvMsg;
-  } catch (error) {
-    if (isTooLongForDatagram(error)) {
-      const why = describePeerError(error, msg.length);
-      log.warn(`line ${line}: ${why} (UDP does not split messages)`);
-      unsent++;
-      return "unsent";
-    }
-    if (!isClosedSocket(error)) throw error;
     const why = signal.aborted ? ": Ctrl-C ended the wait" : ` within ${timeout} s`;
     trace({ call: "recvfrom", local: address.formatAddress(sock.addr), note: `no reply${why}` });
-    return "lost";
+    return signal.aborted ? "interrupted" : "lost";
+  } catch (error) {
+    if (!isTooLongForDatagram(error)) throw error;
+    return { unsent: describePeerError(error, msg.length) };
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", close);
-    close();
+    stop.removeEventListener("abort", close);
+    if (!stop.aborted) sock.close();
   }
 }
 
-function printReply(reply: Uint8Array | "lost" | "unsent", line: number): void {
-  if (signal.aborted || reply === "unsent" || gaveUp()) return;
-  if (reply === "lost") {
+/** The post's print() of a reply, or a line on what came instead; the one place that counts. */
+function show(outcome: Outcome): void {
+  const line = ++count.lines;
+  if (outcome === "interrupted" || signal.aborted || gaveUp()) return;
+  if (outcome === "lost") {
     log.warn(`line ${line}: no reply within ${timeout} s (UDP does not resend lost datagrams)`);
-    lost++;
-    lostInARow++;
+    count.lost++;
+    count.lostInARow++;
+  } else if ("unsent" in outcome) {
+    log.warn(`line ${line}: ${outcome.unsent} (UDP does not split messages)`);
+    count.unsent++;
   } else {
+    if (outcome.cut) log.warn(`line ${line}: the reply was longer than ${recvSize} B: cut`);
     //   print(recvMsg.decode())
-    print(reply);
-    buffers.push(new Uint8Array(reply.buffer)); // for another line's reply
-    answered++;
-    lostInARow = 0;
+    print(outcome.reply);
+    count.answered++;
+    count.lostInARow = 0;
   }
 }

@@ -11,19 +11,20 @@
  * @module
  */
 // import socket
-import { announceListening, formatAddress } from "../shared/address.ts";
+import { announceListening, formatAddress, replyAddresses } from "../shared/address.ts";
 import { upperCaseInPlace } from "../shared/codec.ts";
-import { describePeerError } from "../shared/errors.ts";
+import { describePeerError, untilClosed } from "../shared/errors.ts";
 import { probability } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
-import { traced } from "../shared/trace.ts";
+import { trace, traced } from "../shared/trace.ts";
 
-const { host, port, drop, duplicate, log, signal } = start({
+const { host, port, recvSize, drop, duplicate, log, signal } = start({
   path: "udp/server.ts",
   role: "server",
   summary: "UDP server: sends every datagram back upper-cased.",
   datagrams: true,
   quiet: "no log line per datagram (dropped, doubled, not sent)",
+  repliesFor: replyAddresses,
   flags: {
     drop: probability("drop each reply with probability P, as a network may"),
     duplicate: probability("send each reply twice with probability P"),
@@ -32,34 +33,41 @@ const { host, port, drop, duplicate, log, signal } = start({
 
 // sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 // sock.bind(("127.0.0.1", port))  — one call in Deno; it fails if another program holds the port
-const sock = traced(Deno.listenDatagram({ hostname: host, port, transport: "udp" }));
+const sock = traced(Deno.listenDatagram({ hostname: host, port, transport: "udp" }), recvSize);
 announceListening("udp", sock.addr, log);
 
 // sock.close()  — unreachable after `while True` in the tutorial; here Ctrl-C runs it, and the
-//                 receive waiting below ends with the end of the script
+//                 loop below ends
 signal.addEventListener("abort", () => sock.close());
 
-// recvfrom(1024) would cut longer datagrams: 64 KiB holds the largest one (65,507 B on IPv4)
-const buffer = new Uint8Array(65_536);
-while (true) {
-  // data, addr = sock.recvfrom(1024)
-  const [data, addr] = await sock.receive(buffer);
+// recvfrom(1024) takes 1,024 bytes of a datagram at most, and drops the rest: so does
+// --recv-size, 64 KiB unless set, which holds the largest (65,507 B on IPv4). A byte more shows
+// that a datagram was longer.
+const buffer = new Uint8Array(recvSize + 1);
+// while True:
+//     data, addr = sock.recvfrom(1024)  — until the socket is closed: then the loop ends
+for (let received; (received = await sock.receive(buffer).catch(untilClosed));) {
+  let [data, addr] = received;
+  if (data.length > recvSize) {
+    log.info(`${formatAddress(addr)}: a datagram longer than ${recvSize} B, cut (--recv-size)`);
+    data = data.subarray(0, recvSize);
+  }
   // data = data.decode().upper()  — bytes to bytes, in the buffer it landed in; bytes that are
   //                                 not UTF-8 pass unchanged
   const reply = upperCaseInPlace(data);
   if (drop > 0 && Math.random() < drop) {
-    log.info(
-      `dropped the reply to ${formatAddress(addr)} (--drop: lost on the way, as UDP allows)`,
-    );
+    const peer = formatAddress(addr);
+    trace({ call: "drop", peer, bytes: reply });
+    log.info(`dropped the reply to ${peer} (--drop: lost on the way, as UDP allows)`);
     continue;
   }
   try {
     // sock.sendto(data.encode(), addr)
     await sock.send(reply, addr);
     if (duplicate > 0 && Math.random() < duplicate) {
-      log.info(
-        `doubled the reply to ${formatAddress(addr)} (--duplicate: delivered twice, as UDP allows)`,
-      );
+      const peer = formatAddress(addr);
+      trace({ call: "duplicate", peer, bytes: reply });
+      log.info(`doubled the reply to ${peer} (--duplicate: delivered twice, as UDP allows)`);
       await sock.send(reply, addr);
     }
   } catch (error) {
@@ -67,3 +75,4 @@ while (true) {
     log.warn(`${formatAddress(addr)}: ${describePeerError(error, reply.length)}`);
   }
 }
+Deno.exit(0);
