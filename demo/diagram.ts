@@ -41,6 +41,8 @@ export interface Step {
   arrow?: "wire" | "lost" | "unread" | "fin" | "syn";
   /** For a TCP read that is not exactly one send: how it relates to the sends (framing). */
   framing?: string;
+  /** For a server's log line at the terminal: its text with connections by number (`#1`). */
+  note?: string;
 }
 
 /** A line of `--trace-json` (anything else becomes a log line of `side`). */
@@ -58,108 +60,44 @@ export function parseEvent(line: string, side: Side): DemoEvent {
 }
 
 const other = (side: Side): Side => side === "client" ? "server" : "client";
-const sameBytes = (a?: Uint8Array, b?: Uint8Array) =>
-  a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+/** Whether `part` is `whole`, or its start (`cut`: a datagram cut by a short receive). */
+const sameBytes = (whole?: Uint8Array, part?: Uint8Array, cut = false) =>
+  whole !== undefined && part !== undefined && (cut || whole.length === part.length) &&
+  part.length <= whole.length && part.every((x, i) => x === whole[i]);
 /** How long the live order waits for the other side to report something earlier. */
 const SETTLE_MS = 40;
 /** After this long, an event whose cause never showed up is drawn anyway. */
 const GIVE_UP_MS = 3_000;
 
-/**
- * Puts events in order by cause; `onStep` gets each in turn: live, as soon as it can be drawn,
- * or else all at `finish()` (the same order, unless a live side was slow to report).
- */
-export function orderByCause(onStep: (step: Step) => void, live = true): {
+/** Where events go to be put in order: each side's in its own order, then both by cause. */
+export type Order = {
   /** Queues an event of one side (each side's own order is kept). */
   push(event: DemoEvent): void;
   /** `side` has exited: none of its events is still to come. */
   ended(side: Side): void;
   /** Draws what is left, causes or not. */
   finish(): void;
-} {
+};
+
+/**
+ * Puts events in order by cause; `onStep` gets each in turn: live, as soon as it can be drawn,
+ * or else all at `finish()` (the same order, unless a live side was slow to report).
+ */
+export function orderByCause(onStep: (step: Step) => void, live = true): Order {
   const queues = { client: [] as DemoEvent[], server: [] as DemoEvent[] };
   const done = { client: false, server: false };
-  const emitted = new Set<DemoEvent>();
-  const causeOf = new Map<DemoEvent, DemoEvent>(); // UDP: recvfrom -> its sendto
-  const closed = new Set<string>(); // UDP sockets closed (no later datagram is read)
-  const connKey = new Map<string, string>(); // "side #1" -> the client's address: both ends
-  const sent = new Map<string, { offset: number; size: number }[]>(); // "side key" -> sends
-  const finished = new Set<string>(); // "side key": shut down or closed
+  const causes = [datagramCauses(), streamCauses()];
   // The server is stopped once the client has exited: from its listener's close on, its events
   // follow all of the client's, however early they were reported (a rule, not a clock).
   const afterEnd = new Set<DemoEvent>();
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const key = (e: DemoEvent) => `${e.side} ${connKey.get(`${e.side} ${e.conn}`)}`;
-  const peerKey = (e: DemoEvent) => `${other(e.side)} ${connKey.get(`${e.side} ${e.conn}`)}`;
-  const sentEnd = (k: string) => Math.max(0, ...(sent.get(k) ?? []).map((s) => s.offset + s.size));
-  const isDatagram = (e: DemoEvent) => !e.conn && (e.call === "sendto" || e.call === "recvfrom");
-  const mirrors = (send: DemoEvent, recv: DemoEvent) =>
-    send.local === recv.peer && send.peer === recv.local && sameBytes(send.bytes, recv.bytes);
-  const delivered = (send: DemoEvent) => [...causeOf.values()].includes(send);
-
-  /** A UDP receive finds its send (or a send its receive) as soon as both have been read. */
-  function match(e: DemoEvent) {
-    if (e.call === "connect") connKey.set(`client ${e.conn}`, e.local!);
-    if (e.call === "accept") connKey.set(`server ${e.conn}`, e.peer!);
-    if (!isDatagram(e) || !e.bytes) return;
-    const sends = e.call === "recvfrom" ? queuedOrDrawn(other(e.side), "sendto") : [e];
-    const recvs = e.call === "sendto" ? queuedOrDrawn(other(e.side), "recvfrom") : [e];
-    for (const recv of recvs.filter((r) => !causeOf.has(r))) {
-      const send = sends.find((s) => mirrors(s, recv) && !delivered(s));
-      if (send) causeOf.set(recv, send);
-    }
-  }
-  const history = { client: [] as DemoEvent[], server: [] as DemoEvent[] };
-  const queuedOrDrawn = (side: Side, call: string) =>
-    history[side].filter((e) => e.call === call && !e.conn);
-
-  /** True once what caused `e` has been drawn (a UDP send: once its fate is known). */
-  function isReady(e: DemoEvent): boolean {
-    if (afterEnd.has(e) && (queues.client.length > 0 || !done.client)) return false;
-    if (e.call === "sendto") return delivered(e) || closed.has(e.peer!);
-    if (e.call === "recvfrom" && e.bytes) return emitted.has(causeOf.get(e)!);
-    if (e.call === "accept") {
-      return [...emitted].some((c) => c.call === "connect" && c.local === e.peer);
-    }
-    if (e.call === "recv" && e.bytes?.length) {
-      return sentEnd(peerKey(e)) >= e.offset! + e.bytes.length;
-    }
-    if (e.call === "recv") return finished.has(peerKey(e));
-    return true;
-  }
+  const isReady = (e: DemoEvent) =>
+    !(afterEnd.has(e) && (queues.client.length > 0 || !done.client)) &&
+    causes.every((cause) => cause.isReady(e));
 
   function emit(e: DemoEvent) {
-    emitted.add(e);
-    const step: Step = { event: e };
-    if (e.call === "sendto") {
-      step.arrow = delivered(e) ? "wire" : closed.has(e.peer!) ? "unread" : "lost";
-    }
-    if (e.call === "log" && /^dropped the reply/.test(e.note ?? "")) step.arrow = "lost";
-    if (e.call === "close" && !e.conn) closed.add(e.local!);
-    if (e.call === "connect") step.arrow = "syn";
-    if (e.call === "send") {
-      step.arrow = "wire";
-      sent.set(key(e), [...(sent.get(key(e)) ?? []), { offset: e.offset!, size: e.bytes!.length }]);
-    }
-    if ((e.call === "shutdown" || e.call === "close") && e.conn) {
-      if (!finished.has(key(e))) step.arrow = "fin";
-      finished.add(key(e));
-    }
-    if (e.call === "recv" && e.bytes?.length) step.framing = framing(e);
-    onStep(step);
-  }
-
-  /** How a read relates to the sends that put its bytes on the wire: TCP keeps no boundaries. */
-  function framing(e: DemoEvent): string | undefined {
-    const start = e.offset!, end = start + e.bytes!.length;
-    const parts = (sent.get(peerKey(e)) ?? []).filter((s) =>
-      s.offset < end && s.offset + s.size > start
-    );
-    const whole = parts.every((s) => s.offset >= start && s.offset + s.size <= end);
-    if (parts.length === 1 && whole) return undefined;
-    if (whole) return `${parts.length} sends in one read`;
-    return parts.length === 1 ? "part of one send" : `parts of ${parts.length} sends`;
+    onStep(Object.assign({ event: e }, ...causes.map((cause) => cause.drawn(e))));
   }
 
   /**
@@ -196,9 +134,8 @@ export function orderByCause(onStep: (step: Step) => void, live = true): {
     push(event) {
       const stopping = event.side === "server" && event.call === "close" && !event.conn;
       if (stopping || afterEnd.size > 0 && event.side === "server") afterEnd.add(event);
-      history[event.side].push(event);
       queues[event.side].push(event);
-      match(event);
+      for (const cause of causes) cause.seen(event);
       if (live) drain();
     },
     ended(side) {
@@ -207,6 +144,129 @@ export function orderByCause(onStep: (step: Step) => void, live = true): {
     },
     finish: () => drain(true),
   };
+}
+
+/** What orders one kind of event: its causes, as they are seen and drawn. */
+type Causes = {
+  /** An event has been read (not drawn yet): match it with its cause. */
+  seen(e: DemoEvent): void;
+  /** Whether what caused `e` has been drawn. */
+  isReady(e: DemoEvent): boolean;
+  /** `e` is drawn now: what crossed the wire with it. */
+  drawn(e: DemoEvent): Omit<Step, "event">;
+};
+
+/**
+ * UDP: a `recvfrom` is drawn after the `sendto` whose bytes it read; a `sendto` once its fate is
+ * known: read, dropped, or sent to a socket that has closed (never read).
+ */
+function datagramCauses(): Causes {
+  const sends = { client: [] as DemoEvent[], server: [] as DemoEvent[] };
+  const receives = { client: [] as DemoEvent[], server: [] as DemoEvent[] };
+  const causeOf = new Map<DemoEvent, DemoEvent>(); // a recvfrom -> the sendto it read
+  const drawn = new Set<DemoEvent>();
+  const closed = new Set<string>(); // sockets closed: no later datagram is read there
+  const delivered = (send: DemoEvent) => [...causeOf.values()].includes(send);
+  const mirrors = (send: DemoEvent, recv: DemoEvent) =>
+    send.local === recv.peer && send.peer === recv.local &&
+    sameBytes(send.bytes, recv.bytes, recv.longer);
+  return {
+    seen(e) {
+      if (e.conn || !e.bytes || (e.call !== "sendto" && e.call !== "recvfrom")) return;
+      (e.call === "sendto" ? sends : receives)[e.side].push(e);
+      const candidates = e.call === "recvfrom" ? sends[other(e.side)] : [e];
+      const unmatched = e.call === "sendto" ? receives[other(e.side)] : [e];
+      for (const recv of unmatched.filter((r) => !causeOf.has(r))) {
+        const send = candidates.find((s) => mirrors(s, recv) && !delivered(s));
+        if (send) causeOf.set(recv, send);
+      }
+    },
+    isReady(e) {
+      if (e.conn) return true;
+      if (e.call === "sendto") return delivered(e) || closed.has(e.peer!);
+      if (e.call === "recvfrom" && e.bytes) return drawn.has(causeOf.get(e)!);
+      return true;
+    },
+    drawn(e) {
+      drawn.add(e);
+      if (e.call === "close" && !e.conn) closed.add(e.local!);
+      if (e.call === "drop") return { arrow: "lost" };
+      if (e.call !== "sendto") return {};
+      return { arrow: delivered(e) ? "wire" : closed.has(e.peer!) ? "unread" : "lost" };
+    },
+  };
+}
+
+/**
+ * TCP: an `accept` is drawn after its `connect`, a `recv` after the sends whose bytes it holds
+ * (or, reading the end, after the other side's FIN); each connection is known on both sides by
+ * the client's address.
+ */
+function streamCauses(): Causes {
+  const connections = new Map<string, string>(); // "side #1" -> the client's address
+  const sent = new Map<string, { offset: number; size: number }[]>(); // "side address" -> sends
+  const finished = new Set<string>(); // "side address": shut down or closed
+  const connects = new Set<string>(); // the client addresses whose connect is drawn
+  const address = (e: DemoEvent) => connections.get(`${e.side} ${e.conn}`);
+  const own = (e: DemoEvent) => `${e.side} ${address(e)}`;
+  const peers = (e: DemoEvent) => `${other(e.side)} ${address(e)}`;
+  const sentEnd = (key: string) =>
+    Math.max(0, ...(sent.get(key) ?? []).map((s) => s.offset + s.size));
+
+  /** How a read relates to the sends that put its bytes on the wire: TCP keeps no boundaries. */
+  function framing(e: DemoEvent): string | undefined {
+    const start = e.offset!, end = start + e.bytes!.length;
+    const parts = (sent.get(peers(e)) ?? []).filter((s) =>
+      s.offset < end && s.offset + s.size > start
+    );
+    const whole = parts.every((s) => s.offset >= start && s.offset + s.size <= end);
+    if (parts.length === 1 && whole) return undefined;
+    if (whole) return `${parts.length} sends in one read`;
+    return parts.length === 1 ? "part of one send" : `parts of ${parts.length} sends`;
+  }
+
+  return {
+    seen(e) {
+      if (e.call === "connect") connections.set(`client ${e.conn}`, e.local!);
+      if (e.call === "accept") connections.set(`server ${e.conn}`, e.peer!);
+    },
+    isReady(e) {
+      if (e.call === "accept") return connects.has(e.peer!);
+      if (e.call !== "recv") return true;
+      if (!e.bytes?.length) return finished.has(peers(e));
+      return sentEnd(peers(e)) >= e.offset! + e.bytes.length;
+    },
+    drawn(e) {
+      if (e.call === "log" && e.side === "server") return { note: byNumber(e.note ?? "") };
+      if (!e.conn) return {};
+      if (e.call === "connect") {
+        connects.add(e.local!);
+        return { arrow: "syn" };
+      }
+      if (e.call === "send") {
+        sent.set(own(e), [...(sent.get(own(e)) ?? []), {
+          offset: e.offset!,
+          size: e.bytes!.length,
+        }]);
+        return { arrow: "wire" };
+      }
+      if (e.call === "shutdown" || e.call === "close") {
+        const first = !finished.has(own(e));
+        finished.add(own(e));
+        return first ? { arrow: "fin" } : {};
+      }
+      if (e.call === "recv" && e.bytes?.length) return { framing: framing(e) };
+      return {};
+    },
+  };
+
+  /** A server's log line with each connection's address as its number: said once, at accept. */
+  function byNumber(note: string): string {
+    for (const [key, address] of connections) {
+      if (key.startsWith("server ")) note = note.replaceAll(address, key.slice("server ".length));
+    }
+    return note;
+  }
 }
 
 /** Column widths of the terminal diagram: client text, the wire between lifelines, server. */
@@ -221,10 +281,16 @@ export interface Layout {
   colour: boolean;
 }
 
+/** The fewest columns the diagram is drawn in: on fewer, a terminal wraps its rows. */
+export const NARROWEST = 60;
+/** The longest word of a lane, kept on one row: no call name is split. */
+const LONGEST_WORD = "shutdown(SHUT_WR)".length;
+
 /** A layout for `columns` terminal columns, lanes named after the two scripts. */
 export function layoutFor(columns: number, protocol: "udp" | "tcp", colour = false): Layout {
-  const width = Math.max(60, Math.min(columns, 140)) - 1; // the last column wraps in some terminals
-  const lane = Math.floor((width - 4) * 0.3); // 4: " |" and "| " around the wire
+  // The last column wraps in some terminals; 4: " |" and "| " around the wire.
+  const width = Math.max(NARROWEST, Math.min(columns, 140)) - 1;
+  const lane = Math.max(LONGEST_WORD, Math.floor((width - 4) * 0.3));
   const names = { client: `${protocol}/client.ts`, server: `${protocol}/server.ts` };
   return { lane, wire: width - 4 - 2 * lane, names, colour };
 }
@@ -276,9 +342,9 @@ function line(
 /** The arrow between the lifelines: `----- 5 B "hello" ---->`, `X---- reply lost ----`. */
 function drawArrow(step: Step, width: number): string {
   const { event, arrow } = step;
-  const label = arrowLabel(step, width - 8);
   const dash = arrow === "unread" ? "." : "-";
   const body = (room: number) => {
+    const label = arrowLabel(step, room - 4); // a dash and a space on each side at least
     const left = Math.max(1, Math.floor((room - displayWidth(label) - 2) / 3));
     const right = Math.max(1, room - displayWidth(label) - 2 - left);
     return `${dash.repeat(left)} ${label} ${dash.repeat(right)}`;
@@ -288,17 +354,18 @@ function drawArrow(step: Step, width: number): string {
   return rightward ? `${body(width - 1)}>` : `<${body(width - 1)}`;
 }
 
-/** What an arrow says: the bytes (size and preview), or what the handshake or FIN is. */
+/** What an arrow says in `room` columns: the bytes (size and preview), or the handshake or FIN. */
 function arrowLabel({ event, arrow }: Step, room: number): string {
-  if (arrow === "syn") return "SYN, SYN-ACK, ACK";
-  if (arrow === "fin") return "FIN (end of stream)";
-  if (event.call === "log") return "reply lost (--drop)";
+  const fit = (long: string, short: string) => displayWidth(long) <= room ? long : short;
+  if (arrow === "syn") return fit("SYN, SYN-ACK, ACK", "SYN");
+  if (arrow === "fin") return fit("FIN (end of stream)", "FIN");
+  if (event.call === "drop") return fit("reply lost (--drop)", "lost");
   const size = `${event.bytes!.length.toLocaleString("en-US")} B`;
   return `${size} ${preview(event.bytes!, room - size.length - 1)}`;
 }
 
 /** The call in the post's words, and what it concerns; addresses only in the terminal. */
-function laneText({ event: e, framing }: Step, addresses: boolean): string {
+function laneText({ event: e, framing, note }: Step, addresses: boolean): string {
   const at = (address?: string) => addresses && address ? ` ${address}` : "";
   const bytes = (room: number) => e.bytes ? ` ${preview(e.bytes, room)}` : "";
   const size = e.bytes ? ` ${e.bytes.length.toLocaleString("en-US")} B` : "";
@@ -312,7 +379,10 @@ function laneText({ event: e, framing }: Step, addresses: boolean): string {
     case "accept":
       return `accept: new socket ${e.conn}${at(e.peer)}`;
     case "recvfrom":
-      return e.bytes ? `recvfrom${size}` : `recvfrom: ${e.note}`;
+      if (!e.bytes) return `recvfrom: ${e.note}`;
+      return `recvfrom${size}${e.longer ? " (the datagram was longer: cut)" : ""}`;
+    case "hold":
+      return `hold${size}${bytes(24)} for the next read`;
     case "recv":
       if (!e.bytes?.length) return `recv 0 B: ${e.note?.replace(/^\((.*)\)$/, "$1")}`;
       return `recv${size}${bytes(24)}${framing ? ` (${framing})` : ""}`;
@@ -324,10 +394,22 @@ function laneText({ event: e, framing }: Step, addresses: boolean): string {
     case "print":
       return `${e.call}${bytes(24)}`;
     case "log":
-      return e.note ?? "";
-    default:
+      return (addresses ? note : undefined) ?? e.note ?? "";
+    case "sendto":
+    case "send":
       return e.call;
+    case "drop":
+      return "drop: not sent (--drop)";
+    case "duplicate":
+      return "duplicate: sent twice (--duplicate)";
+    default:
+      return unknownCall(e.call);
   }
+}
+
+/** No call is left out of the switch above (a type error here names the one that is). */
+function unknownCall(call: never): string {
+  return call;
 }
 
 /** `text` in lines of at most `width` columns, broken between words where it can be. */
@@ -372,15 +454,15 @@ export function toMermaid(steps: Step[], layout: Layout, serverAddress: string):
     const label = step.arrow && escapeMermaid(
       step.arrow === "syn"
         ? "connect (SYN, SYN-ACK, ACK)"
-        : call === "log"
-        ? arrowLabel(step, 0)
+        : call === "drop"
+        ? arrowLabel(step, Infinity)
         : step.arrow === "fin"
         ? `${text} (FIN: end of stream)`
         : `${call} ${arrowLabel(step, 40)}${step.arrow === "unread" ? " (never read)" : ""}`,
     );
     const line = { lost: "-x", unread: "--)", fin: "-)", syn: "->>", wire: "->>" };
     if (step.arrow) out.push(`    ${from}${line[step.arrow]}${to}: ${label}`);
-    if (!step.arrow || call === "log") out.push(`    Note over ${from}: ${escapeMermaid(text)}`);
+    if (!step.arrow) out.push(`    Note over ${from}: ${escapeMermaid(text)}`);
   }
   return out.join("\n") + "\n";
 }

@@ -12,19 +12,27 @@
  * ```
  * @module
  */
-import { parseArgs } from "node:util";
-import { toLine } from "../shared/trace.ts";
 import {
-  type DemoEvent,
-  layoutFor,
-  orderByCause,
-  parseEvent,
-  renderHeader,
-  renderRow,
-  type Side,
-  type Step,
-  toMermaid,
-} from "./diagram.ts";
+  bytesPerReceive,
+  listFlags,
+  parseCommandLine,
+  probability,
+  toggle,
+  UsageError,
+} from "../shared/flags.ts";
+import { toLine } from "../shared/trace.ts";
+import { type DemoEvent, type Order, orderByCause, parseEvent, type Side } from "./diagram.ts";
+import { createScreen } from "./screen.ts";
+
+const FLAGS = {
+  recvSize: bytesPerReceive("both scripts: the most bytes one receive takes (recv(1024))"),
+  atOnce: toggle("send the LINEs at once, not each after the reply to the one before"),
+  drop: probability("udp: the server drops each reply with probability P (a lost datagram)"),
+  duplicate: probability("udp: the server sends each reply twice with probability P"),
+  mermaid: toggle("print the exchange as a Mermaid sequenceDiagram (no ports, no times)"),
+  verbose: toggle("also print the children's pids and each event as --trace does, on stderr"),
+  help: toggle("show this help"),
+};
 
 const HELP = `Draws a UDP or TCP exchange of the real scripts as a sequence diagram.
 
@@ -33,225 +41,260 @@ usage: deno task demo udp|tcp [options] [LINE...]
 Starts udp/server.ts and udp/client.ts (or the tcp/ pair) on a free port of 127.0.0.1 and draws
 each socket call in its lane (socket, bind, sendto, recvfrom; listen, accept, connect, send,
 recv, shutdown, close) and an arrow for every datagram or chunk of bytes on the wire. LINEs are
-typed one at a time, each after the reply to the one before; without them, type lines at the
-client's -> prompt (Ctrl-D ends), or pipe them in. The exit status is the client's.
+typed one at a time, each after the reply to the one before (--at-once: all at once, so TCP's
+reads take several, or parts); without them, type lines at the client's -> prompt (Ctrl-D
+ends), or pipe them in. The exit status is the client's.
 
-  --drop P       udp: the server drops each reply with probability P (a lost datagram)
-  --duplicate P  udp: the server sends each reply twice with probability P
-  --mermaid      print the exchange as a Mermaid sequenceDiagram instead (no ports, no times)
-  --verbose      also print the children's pids and each event as --trace does, on stderr
-  -h, --help     show this help
+${listFlags(FLAGS).join("\n")}
 
 Permissions: --allow-run=deno only, to start the two scripts; they run with
 --allow-net=127.0.0.1, the loopback address and nothing else.`;
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const encoder = new TextEncoder();
-const STOP_LIMIT_MS = 3_000;
+/** How long a child may take to start, and to stop once told to. */
+const [START_LIMIT_MS, STOP_LIMIT_MS] = [20_000, 3_000];
+
+type Options = Exclude<ReturnType<typeof readOptions>, number>;
 
 /** Runs the demo for command-line `args`; resolves with the exit status (the client's). */
 export async function runDemo(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  const [protocol, ...lines] = positionals;
-  if (values.help) return console.log(HELP), 0;
-  if (protocol !== "udp" && protocol !== "tcp") return usage("say udp or tcp");
-  const serverFlags = [];
-  for (const flag of ["drop", "duplicate"] as const) {
-    if (values[flag] === undefined) continue;
-    if (protocol !== "udp") return usage(`--${flag} is for udp`);
-    serverFlags.push(`--${flag}`, values[flag]);
-  }
-  const interactive = lines.length === 0 && Deno.stdin.isTerminal();
-  const screen = Deno.stdout.isTerminal();
-  const layout = layoutFor(screen ? Deno.consoleSize().columns : 80, protocol, colourful());
+  const options = readOptions(args);
+  if (typeof options === "number") return options;
+  const deno = denoToRun();
+  if (!deno) return 1;
+  const { protocol, values, interactive } = options;
+  const screen = createScreen(protocol, { mermaid: values.mermaid, interactive });
+  let dropped = 0; // replies the server dropped, as --drop asked
+  const order = orderByCause((step) => {
+    if (values.verbose) console.error(toLine(step.event, step.event.script));
+    if (step.event.call === "drop") dropped++;
+    screen.draw(step);
+  }, screen.live);
   const note = (text: string) => values.verbose && console.error(`[demo] ${text}`);
 
-  // Both children run `deno` itself: this process's executable when allowed, else "deno".
-  const allowed = (command: string) =>
-    Deno.permissions.querySync({ name: "run", command }).state === "granted";
-  const deno = allowed(Deno.execPath()) ? Deno.execPath() : "deno";
-  if (!allowed(deno)) {
-    console.error(
-      "error: the demo starts deno itself: run it as deno task demo, or deno run " +
-        "--allow-run=deno demo/main.ts",
-    );
-    return 1;
-  }
-  // The server runs in a process group of its own (detached), so that Ctrl-C at the terminal
-  // reaches the client alone: the server is stopped once the client has exited, and a client
-  // never sees its server go first.
-  const run = (script: string, args: string[], stdin: "null" | "piped" | "inherit") =>
-    new Deno.Command(deno, {
-      args: ["run", "--allow-net=127.0.0.1", script, "--trace-json", ...args],
-      cwd: ROOT,
-      stdin,
-      stdout: "piped",
-      stderr: "piped",
-      detached: script.endsWith("server.ts"),
-    }).spawn();
-
-  // What is drawn: rows live at the terminal (below the prompt's line), or Mermaid at the end.
-  let out = Promise.resolve();
-  const write = (text: string) =>
-    out = out.then(() => writeAll(encoder.encode(text))).catch(() => {});
-  let prompting = false; // the client's "->" is the last thing on the screen
-  const steps: Step[] = [];
-  const order = orderByCause((step) => {
-    steps.push(step);
-    if (values.verbose) console.error(toLine(step.event, step.event.script));
-    if (values.mermaid) return;
-    const rows = renderRow(step, layout).join("\n") + "\n";
-    write(prompting ? `\r\x1b[K${rows}->` : rows);
-  }, !values.mermaid);
-  if (!values.mermaid) write(renderHeader(layout).join("\n") + "\n");
-
-  // The server first, on port 0: its first stdout line says which port it got.
-  const server = run(`${protocol}/server.ts`, ["--port", "0", ...serverFlags], "null");
-  note(`${protocol}/server.ts: pid ${server.pid}`);
-  const serverEvents = readEvents(server.stderr, "server", () => {});
-  const serverLines = textLines(server.stdout);
-  const first = await Promise.race([
-    serverLines.next(),
-    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000)),
-  ]);
-  const address = first?.value?.match(/^listening on \w+:\/\/(.*:(\d+))$/);
-  if (!address) {
+  const server = await startServer(deno, options, order, note);
+  if (!server.port) {
     await stop(server, "SIGKILL");
-    await outputEnds(serverEvents, `${protocol}/server.ts`);
     order.finish();
     console.error(`error: ${protocol}/server.ts did not start`);
     return 1;
   }
-  (async () => {
-    for await (const _ of serverLines); // nothing more is expected; read so it never blocks
-  })();
+  const clientArgs = ["--port", server.port, ...options.clientArgs];
+  const client = spawn(deno, `${protocol}/client.ts`, clientArgs, interactive);
+  note(`${protocol}/client.ts: pid ${client.process.pid}`);
+  const signals = stopOnSignals(client, server);
+  const shown = interactive ? screen.showPrompts(client.process.stdout) : drain(client);
+  const fed = feed(client, options, order);
 
-  // The client: fed LINEs one by one, or the demo's own stdin, or the terminal itself.
-  const client = run(
-    `${protocol}/client.ts`,
-    ["--port", address[2]],
-    interactive ? "inherit" : "piped",
+  const { code } = await client.process.status;
+  await outputEnds(Promise.all([fed, shown]), client.script);
+  screen.clearPrompt(); // the client's "->" (and a "^C") went with it
+  await stop(server, "SIGTERM");
+  order.finish();
+  signals.remove();
+  await screen.end(`127.0.0.1:${server.port}`);
+  if (dropped > 0) {
+    const replies = `${dropped} repl${dropped === 1 ? "y" : "ies"}`;
+    console.error(`demo: the server dropped ${replies}, as --drop ${values.drop} asked`);
+  }
+  return code;
+}
+
+/** The flags and positionals, or the exit status when there is nothing to run (help, a typo). */
+function readOptions(args: string[]) {
+  try {
+    const { values, positionals } = parseCommandLine(FLAGS, args, true);
+    if (values.help) return console.log(HELP), 0;
+    const [protocol, ...lines] = positionals;
+    if (protocol !== "udp" && protocol !== "tcp") throw new UsageError("say udp or tcp");
+    for (const flag of ["drop", "duplicate"] as const) {
+      if (values[flag] && protocol !== "udp") throw new UsageError(`--${flag} is for udp`);
+    }
+    // Both scripts receive as asked; a client whose replies the server drops never gives up.
+    const recvSize = args.some((arg) => /^--recv-size\b/.test(arg))
+      ? ["--recv-size", `${values.recvSize}`]
+      : [];
+    const giveUp = values.drop ? ["--give-up", "1000000"] : [];
+    const interactive = lines.length === 0 && Deno.stdin.isTerminal(); // the client reads it
+    const clientArgs = [...recvSize, ...giveUp];
+    return { protocol, lines, values, interactive, recvSize, clientArgs } as const;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message} (see --help)`);
+    return 2;
+  }
+}
+
+/** `deno` itself: this process's executable when allowed to run it, else "deno" from PATH. */
+function denoToRun(): string | undefined {
+  const allowed = (command: string) =>
+    Deno.permissions.querySync({ name: "run", command }).state === "granted";
+  if (allowed(Deno.execPath())) return Deno.execPath();
+  if (allowed("deno")) return "deno";
+  console.error(
+    "error: the demo starts deno itself: run it as deno task demo, or deno run " +
+      "--allow-run=deno demo/main.ts",
   );
-  note(`${protocol}/client.ts: pid ${client.pid}`);
-  let replies = 0;
-  let wake = () => {};
-  const clientEvents = readEvents(client.stderr, "client", (event) => {
-    if (event.call === "input") prompting = false; // the terminal echoed the line and its Enter
-    const newlines = event.bytes?.filter((byte) => byte === 10).length ?? 0;
-    // A reply is in: UDP, its recvfrom (or the client gave up on it; piped, the client prints
-    // once its input ends); TCP, each "\n" it prints.
-    if (event.call === "recvfrom" || (event.call === "print" && protocol === "tcp")) {
-      replies += protocol === "udp" ? 1 : newlines;
-    }
-    wake();
-  });
-  const clientOutput = (async () => {
-    for await (const text of client.stdout.pipeThrough(new TextDecoderStream())) {
-      // Replies are drawn as `print`; at a terminal, only the prompt is shown as it is.
-      if (!interactive) continue;
-      if (text.endsWith("->")) write("->"), prompting = true;
-      else if (prompting && text.endsWith("\n")) write("\n"), prompting = false;
-    }
-  })();
+  return undefined;
+}
 
-  // Ctrl-C (the terminal signals us and the client; the server has a process group of its own),
-  // SIGTERM, a closed terminal: the client first, then the server.
+/** A running script and its `--trace-json` events, read by one reader at a time. */
+type Child = {
+  script: string;
+  side: Side;
+  process: Deno.ChildProcess;
+  events: AsyncGenerator<DemoEvent>;
+  /** For the server: the port it bound, from its bind event. */
+  port?: string;
+  /** Its events after the bind event, passed on to the order. */
+  forwarded?: Promise<unknown>;
+};
+
+/**
+ * Starts `script` with `--trace-json`. The server runs in a process group of its own (detached),
+ * so that Ctrl-C at the terminal reaches the client alone: the server is stopped once the
+ * client has exited, and a client never sees its server go first.
+ */
+function spawn(deno: string, script: string, args: string[], inheritStdin = false): Child {
+  const side: Side = script.endsWith("server.ts") ? "server" : "client";
+  const process = new Deno.Command(deno, {
+    args: ["run", "--allow-net=127.0.0.1", script, "--trace-json", ...args],
+    cwd: ROOT,
+    stdin: inheritStdin ? "inherit" : side === "server" ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    detached: side === "server",
+  }).spawn();
+  const events = (async function* () {
+    for await (const line of textLines(process.stderr)) yield parseEvent(line, side);
+  })();
+  return { script, side, process, events };
+}
+
+/** The server on port 0, and the port its bind event names (none if it did not start). */
+async function startServer(deno: string, options: Options, order: Order, note: Note) {
+  const args = ["--port", "0", ...options.recvSize];
+  if (options.values.drop) args.push("--drop", `${options.values.drop}`);
+  if (options.values.duplicate) args.push("--duplicate", `${options.values.duplicate}`);
+  const server = spawn(deno, `${options.protocol}/server.ts`, args);
+  note(`${server.script}: pid ${server.process.pid}`);
+  const notBound = setTimeout(() => kill(server.process, "SIGKILL"), START_LIMIT_MS);
+  const bound = await forward(server, order, (event) => /bind/.test(event.call));
+  clearTimeout(notBound);
+  server.port = bound?.local?.match(/:(\d+)$/)?.[1];
+  server.forwarded = forward(server, order);
+  return server;
+}
+type Note = (text: string) => void;
+
+/**
+ * Passes `child`'s events on to the order until one is `wanted` (returned) or they end
+ * (undefined): whoever waits on a child's events is the one who reads them.
+ */
+async function forward(
+  child: Child,
+  order: Order,
+  wanted: (event: DemoEvent) => boolean = () => false,
+): Promise<DemoEvent | undefined> {
+  for (let next; !(next = await child.events.next()).done;) {
+    order.push(next.value);
+    if (wanted(next.value)) return next.value;
+  }
+  order.ended(child.side);
+  return undefined;
+}
+
+/**
+ * Gives the client its input: each LINE once the one before it is answered (UDP: its
+ * `recvfrom`, or one that gave up; TCP: the `print` of its `\n`), then the end of input; or
+ * the demo's own piped stdin. At a terminal the client reads the terminal itself. Meanwhile,
+ * and then to their end, the client's events go on to the order.
+ */
+async function feed(client: Child, options: Options, order: Order): Promise<void> {
+  if (options.interactive) return void await forward(client, order);
+  const stdin = client.process.stdin;
+  if (options.lines.length > 0) await typeLines(client, stdin, options, order);
+  else {await Promise.all([
+      Deno.stdin.readable.pipeTo(stdin).catch(() => {}),
+      forward(client, order),
+    ]);}
+  await forward(client, order);
+}
+
+async function typeLines(
+  client: Child,
+  stdin: WritableStream<Uint8Array>,
+  { lines, protocol, values }: Options,
+  order: Order,
+): Promise<void> {
+  const replies = (event: DemoEvent) =>
+    protocol === "udp"
+      ? Number(event.call === "recvfrom")
+      : event.call === "print"
+      ? event.bytes!.filter((byte) => byte === 10).length
+      : 0;
+  const writer = stdin.getWriter();
+  try {
+    const typed = values.atOnce ? [lines.join("\n")] : lines; // at once: in one write
+    let answered = 0;
+    for (const [i, line] of typed.entries()) {
+      await writer.write(encoder.encode(line + "\n"));
+      while (!values.atOnce && answered <= i) {
+        const reply = await forward(client, order, (event) => replies(event) > 0);
+        if (!reply) return; // the client has exited: its status says why
+        answered += replies(reply);
+      }
+    }
+    await writer.close(); // the end of input: Ctrl-D
+  } catch {
+    // the client is gone; its status says why
+  }
+}
+
+/** Reads a child's stdout (nothing to show: replies are drawn as `print`) so it never blocks. */
+async function drain(child: Child): Promise<void> {
+  for await (const _ of child.process.stdout);
+}
+
+/**
+ * Ctrl-C (the terminal signals us and the client; the server has a process group of its own),
+ * SIGTERM, a closed terminal: the client first, then the server; SIGKILL if they linger.
+ */
+function stopOnSignals(client: Child, server: Child): { remove(): void } {
+  const timers: ReturnType<typeof setTimeout>[] = [];
   let exited = false;
-  const clientStatus = client.status.finally(() => (exited = true, wake()));
-  const stopOn = (signal: Deno.Signal) => () => {
-    setTimeout(() => exited || kill(client, signal === "SIGHUP" ? "SIGTERM" : signal), 200);
-    setTimeout(() => (kill(client, "SIGKILL"), kill(server, "SIGKILL")), STOP_LIMIT_MS * 2);
-  };
-  const signals = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((signal) => {
-    const listener = stopOn(signal);
+  client.process.status.then(() => exited = true);
+  const listeners = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((signal) => {
+    const listener = () => {
+      const forward = signal === "SIGHUP" ? "SIGTERM" : signal;
+      timers.push(setTimeout(() => exited || kill(client.process, forward), 200));
+      timers.push(setTimeout(() => {
+        kill(client.process, "SIGKILL");
+        kill(server.process, "SIGKILL");
+      }, STOP_LIMIT_MS * 2));
+    };
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
-
-  if (lines.length > 0) {
-    const writer = client.stdin.getWriter();
-    try {
-      for (const [i, line] of lines.entries()) {
-        await writer.write(encoder.encode(line + "\n"));
-        while (replies <= i && !exited) await new Promise<void>((resolve) => wake = resolve);
-      }
-      await writer.close(); // the end of input: Ctrl-D
-    } catch {
-      // the client is gone; its status says why
-    }
-  } else if (!interactive) Deno.stdin.readable.pipeTo(client.stdin).catch(() => {});
-
-  const { code } = await clientStatus;
-  await outputEnds(Promise.all([clientEvents, clientOutput]), `${protocol}/client.ts`);
-  if (prompting) write("\r\x1b[K"), prompting = false; // the client's "->" (and a "^C") went with it
-  await stop(server, "SIGTERM");
-  await outputEnds(serverEvents, `${protocol}/server.ts on port ${address[2]}`);
-  order.finish();
-  for (const [signal, listener] of signals) Deno.removeSignalListener(signal, listener);
-  if (values.mermaid) write(toMermaid(steps, layout, address[1]));
-  await out;
-  return code;
-
-  /** Reads one child's `--trace-json` lines into the order; `seen` looks at each first. */
-  async function readEvents(stream: ReadableStream<Uint8Array>, side: Side, seen: Seen) {
-    for await (const line of textLines(stream)) {
-      const event = parseEvent(line, side);
-      seen(event);
-      order.push(event);
-    }
-    order.ended(side);
-  }
-}
-
-type Seen = (event: DemoEvent) => void;
-
-/** The demo's flags and its positionals, checked token by token as the scripts' are. */
-function parse(args: string[]) {
-  const options = {
-    drop: { type: "string" },
-    duplicate: { type: "string" },
-    mermaid: { type: "boolean" },
-    verbose: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  } as const;
-  const strict = false; // its messages name parseArgs' internals: ours are made from the tokens
-  const parsed = parseArgs({ args, options, allowPositionals: true, strict, tokens: true });
-  for (const token of parsed.tokens) {
-    if (token.kind !== "option") continue;
-    const flag = `--${token.name}`;
-    if (!Object.hasOwn(options, token.name)) throw new Error(`unknown option ${token.rawName}`);
-    const { value, inlineValue } = token;
-    if (options[token.name as keyof typeof options].type === "boolean") {
-      if (value !== undefined) throw new Error(`${flag} takes no value`);
-    } else if (value === undefined || (!inlineValue && value.startsWith("-"))) {
-      throw new Error(`${flag} needs a value`);
-    } else if (!/^(\d+\.?\d*|\.\d+)$/.test(value) || Number(value) > 1) {
-      throw new Error(`${flag} must be a probability from 0 to 1, not "${value}"`);
-    }
-  }
-  const values = parsed.values as {
-    drop?: string;
-    duplicate?: string;
-    mermaid?: boolean;
-    verbose?: boolean;
-    help?: boolean;
+  return {
+    remove() {
+      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+      timers.forEach(clearTimeout);
+    },
   };
-  return { values, positionals: parsed.positionals };
 }
 
 /** Sends `signal`, and SIGKILL if the child is still there after a bound; waits for its end. */
-async function stop(child: Deno.ChildProcess, signal: Deno.Signal): Promise<void> {
-  kill(child, signal);
-  const timer = setTimeout(() => kill(child, "SIGKILL"), STOP_LIMIT_MS);
-  await child.status;
+async function stop(child: Child, signal: Deno.Signal): Promise<void> {
+  kill(child.process, signal);
+  const timer = setTimeout(() => kill(child.process, "SIGKILL"), STOP_LIMIT_MS);
+  await child.process.status;
   clearTimeout(timer);
+  const where = child.port ? `${child.script} on port ${child.port}` : child.script;
+  await outputEnds(child.forwarded ?? forward(child, noOrder), where);
 }
+const noOrder: Order = { push() {}, ended() {}, finish() {} };
 
 /**
  * Waits for an exited child's output to end, as it does with the child, unless `deno` on PATH is
@@ -288,21 +331,4 @@ async function* textLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
   if (pending) yield pending;
 }
 
-/** Colours as the scripts use them: at a terminal, unless `NO_COLOR` is set. */
-function colourful(): boolean {
-  return Deno.stdout.isTerminal() && !Deno.noColor;
-}
-
-function usage(message: string): number {
-  console.error(`error: ${message} (see --help)`);
-  return 2;
-}
-
 if (import.meta.main) Deno.exit(await runDemo(Deno.args));
-
-/** Writes every byte to stdout: one `write` may take only part of them. */
-async function writeAll(bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await Deno.stdout.write(bytes.subarray(written));
-  }
-}

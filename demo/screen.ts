@@ -1,0 +1,110 @@
+/**
+ * Where the demo draws: rows on stdout as the steps come, below the client's `->` prompt when
+ * one is showing, and with `--mermaid` the whole exchange as Mermaid text at the end.
+ *
+ * @example
+ * ```ts
+ * import { createScreen } from "./screen.ts";
+ * const screen = createScreen("udp", { mermaid: true, interactive: false });
+ * await screen.end("127.0.0.1:5005");
+ * ```
+ * @module
+ */
+import { layoutFor, NARROWEST, renderHeader, renderRow, type Step, toMermaid } from "./diagram.ts";
+
+/** The demo's output. */
+export type Screen = {
+  /** Whether steps are drawn as they come (else only the Mermaid text, at the end). */
+  live: boolean;
+  /** Draws a step, or keeps it for the Mermaid text. */
+  draw(step: Step): void;
+  /** Shows the client's `->` prompts (its stdout at a terminal) until it ends. */
+  showPrompts(stdout: ReadableStream<Uint8Array>): Promise<void>;
+  /** Erases a prompt left on the last line. */
+  clearPrompt(): void;
+  /** Writes the Mermaid text if asked, once every row is out; `serverAddress` names the server. */
+  end(serverAddress: string): Promise<void>;
+};
+
+/** A screen for `protocol`; rows are live unless `mermaid` goes to a file or a pipe. */
+export function createScreen(
+  protocol: "udp" | "tcp",
+  { mermaid, interactive }: { mermaid: boolean; interactive: boolean },
+): Screen {
+  const terminal = Deno.stdout.isTerminal();
+  const live = !mermaid || terminal;
+  const steps: Step[] = [];
+  let prompting = false; // the client's "->" is the last thing on the screen
+  let out = Promise.resolve();
+  const write = (text: string) =>
+    out = out.then(() => writeAll(encoder.encode(text))).catch(() => {});
+  // The terminal's width now, and after each resize for the rows that follow; said once if it is
+  // narrower than the diagram can be.
+  let [layout, narrow] = [layoutFor(80, protocol), false];
+  const fit = () => {
+    const { columns } = terminal && Deno.consoleSize().columns
+      ? Deno.consoleSize()
+      : { columns: 80 };
+    layout = layoutFor(columns, protocol, colourful());
+    if (columns < NARROWEST && !narrow && live) {
+      write(`(${columns} columns: the diagram needs ${NARROWEST}, so each row wraps)\n`);
+    }
+    narrow ||= columns < NARROWEST;
+    if (live) write(renderHeader(layout).join("\n") + "\n");
+  };
+  fit();
+  const resized = () => {
+    if (prompting) write("\r\x1b[K"); // the new header takes the prompt's place, then the prompt
+    fit();
+    if (prompting) write("->");
+  };
+  const resizable = terminal && live && Deno.build.os !== "windows";
+  if (resizable) Deno.addSignalListener("SIGWINCH", resized);
+
+  return {
+    live,
+    draw(step) {
+      steps.push(step);
+      // The terminal echoed the typed line and its Enter: the prompt's line has ended.
+      if (step.event.call === "input" && interactive) prompting = false;
+      if (!live) return;
+      const rows = renderRow(step, layout).join("\n") + "\n";
+      write(prompting ? `\r\x1b[K${rows}->` : rows);
+    },
+    async showPrompts(stdout) {
+      for await (const text of stdout.pipeThrough(new TextDecoderStream())) {
+        // Replies are drawn as `print`; only the prompt is shown as it is.
+        if (text.endsWith("->")) {
+          write("->");
+          prompting = true;
+        } else if (prompting && text.endsWith("\n")) {
+          write("\n");
+          prompting = false;
+        }
+      }
+    },
+    clearPrompt() {
+      if (prompting) write("\r\x1b[K");
+      prompting = false;
+    },
+    async end(serverAddress) {
+      if (resizable) Deno.removeSignalListener("SIGWINCH", resized);
+      if (mermaid) write(toMermaid(steps, layout, serverAddress));
+      await out;
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Colours as the scripts use them: at a terminal, unless `NO_COLOR` is set. */
+function colourful(): boolean {
+  return Deno.stdout.isTerminal() && !Deno.noColor;
+}
+
+/** Writes every byte to stdout: one `write` may take only part of them. */
+async function writeAll(bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await Deno.stdout.write(bytes.subarray(written));
+  }
+}
