@@ -97,7 +97,8 @@ test("demo udp draws each line's socket, datagrams both ways and the prints", as
 test("demo udp --drop 1 draws the lost reply and the client's timeout", async () => {
   const { code, stdout } = await demo(["udp", "--drop", "1", "hello"]);
   assert.equal(code, 1, "the client's status: a line got no reply");
-  assert.match(stdout, /\| +X-+ reply lost \(--drop\) -+\| dropped the reply/);
+  assert.match(stdout, /\| +X-+ reply lost \(--drop\) -+\| drop: not sent/);
+  assert.match(stdout, /\| dropped the reply to/, "the server's log line too");
   assert.match(stdout, /recvfrom: no reply \|/);
   assert.doesNotMatch(stdout, /print/);
 });
@@ -120,7 +121,8 @@ test("demo tcp draws the connection, the bytes, the half-close and both closes",
   assert.match(stdout, /\|<-+ 6 B "WORLD\\n" -+\| send/);
   assert.match(stdout, /shutdown\(SHUT_WR\) \|-+ FIN \(end of stream\) -+>\|/);
   assert.match(stdout, /\| recv 0 B: the peer/);
-  assert.match(stdout, /\| 127\.0\.0\.1:\d+(\n.*\|)? connected/, "the server's log in its lane");
+  assert.match(stdout, /\| accept: new socket #1\n.*\| 127\.0\.0\.1:\d+\n/, "the peer, once");
+  assert.match(stdout, /\| #1 connected\n/, "the server's log in its lane, by number");
   assert.equal(rows(stdout, /close #1/).length, 2);
 });
 

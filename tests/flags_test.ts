@@ -40,6 +40,7 @@ Deno.test("options: no flags give the tutorial's address and every declared defa
   assert.deepEqual(parseFlags("client", FLAGS, []), {
     host: "127.0.0.1", // the tutorial's address
     port: 5005,
+    recvSize: 65_536, // a receive holds the largest datagram
     trace: false,
     traceJson: false,
     help: false,
@@ -54,9 +55,11 @@ Deno.test("options: no flags give the tutorial's address and every declared defa
 Deno.test("options: each flag is read, as --flag VALUE and --flag=VALUE", () => {
   const args = ["--host", "0.0.0.0", "--port=6006", "--once", "--timeout", ".5", "--grace=0"];
   args.push("--max-connections", "7", "--drop=0.25", "--trace", "--trace-json", "-h");
+  args.push("--recv-size", "1024");
   assert.deepEqual(parseFlags("server", FLAGS, args), {
     host: "0.0.0.0",
     port: 6006,
+    recvSize: 1024,
     trace: true,
     traceJson: true,
     help: true,
