@@ -75,7 +75,7 @@ export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise
 /** Writes `bytes` to stdout and then `end`, like Python's `print(data, end="\n")`. */
 export function print(bytes: Uint8Array, end: "\n" | "" = "\n"): void {
   trace({ call: "print", bytes });
-  writeStdout(end ? withNewline(bytes) : bytes);
+  writeStdout(end ? concat([bytes, NEWLINE]) : bytes);
 }
 
 /** Writes all of `bytes`, synchronously: a write per line costs a third as much as an async one. */
@@ -88,18 +88,6 @@ function writeStdout(bytes: Uint8Array): void {
       cause: error,
     });
   }
-}
-
-/** `line` with `\n` after it, in a new array: where the line ends. */
-export function withNewline(line: Uint8Array = new Uint8Array(0)): Uint8Array {
-  return concat([line, NEWLINE]);
-}
-
-/** How many lines `bytes` ends: its `\n` bytes. */
-export function countLines(bytes: Uint8Array): number {
-  let count = 0;
-  for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, at + 1)) count++;
-  return count;
 }
 
 /**

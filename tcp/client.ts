@@ -19,6 +19,7 @@ import { seconds, toggle } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import * as stdio from "../shared/stdio.ts";
 import { traced } from "../shared/trace.ts";
+import { countLines, withNewline } from "./lines.ts";
 
 const { host, port, recvSize, timeout, lineByLine, log, signal } = start({
   path: "tcp/client.ts",
@@ -82,7 +83,7 @@ async function sendLines(): Promise<"answered" | "timeout" | "stopped" | "unsent
       //     msg = input("->")  — the prompt shows only on a terminal; Ctrl-D ends the loop
       for await (const msg of stdio.input("->", stop)) {
         //   sock.send(msg.encode())  — with "\n" after it: where the line ends
-        await send(stdio.withNewline(msg));
+        await send(withNewline(msg));
         //   (printReplies prints the reply; the next line waits until it is in)
         const waited = await allAnswered();
         if (waited !== "answered") return waited;
@@ -94,7 +95,7 @@ async function sendLines(): Promise<"answered" | "timeout" | "stopped" | "unsent
         if (stop.aborted) return "unsent";
         await send(endings.push(buffer.subarray(0, count)));
       }
-      if (!endings.atLineStart && !stop.aborted) await send(stdio.withNewline()); // the last line
+      if (!endings.atLineStart && !stop.aborted) await send(withNewline()); // the last line
     }
     if (stop.aborted) return "stopped";
     // shutdown(SHUT_WR): no more lines. The server sees the end once it has read them all.
@@ -109,7 +110,7 @@ async function sendLines(): Promise<"answered" | "timeout" | "stopped" | "unsent
 
 /** sock.send for all of `bytes`: like send(), Deno's write may take only part of them. */
 async function send(bytes: Uint8Array): Promise<void> {
-  linesSent += stdio.countLines(bytes);
+  linesSent += countLines(bytes);
   for (let sent = 0; sent < bytes.length;) sent += await sock.write(bytes.subarray(sent));
 }
 
@@ -134,7 +135,7 @@ async function printReplies(): Promise<"closed" | "reset" | "stopped"> {
     for (let count; (count = await sock.read(buffer)) !== null;) {
       // print(data.decode())  — the bytes as they come, "\n" included
       stdio.print(buffer.subarray(0, count), "");
-      repliesIn += stdio.countLines(buffer.subarray(0, count));
+      repliesIn += countLines(buffer.subarray(0, count));
       readSome.dispatchEvent(new Event("read"));
     }
     return "closed";

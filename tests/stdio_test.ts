@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { countLines, lineEndingFilter } from "../shared/stdio.ts";
+import { lineEndingFilter } from "../shared/stdio.ts";
+import { countLines } from "../tcp/lines.ts";
 import { concat, decode, encode, randomSource, ROOT, test } from "./helpers.ts";
 
 /** The lines `input()` yields for stdin written in `chunks`, one write each, in a subprocess. */

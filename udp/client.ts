@@ -8,26 +8,27 @@
  * @module
  */
 // import socket
-import * as address from "../shared/address.ts";
+import { formatAddress, formatHostPort } from "../shared/address.ts";
 import { describePeerError, isTooLongForDatagram, untilClosed } from "../shared/errors.ts";
 import { seconds, wholeNumber } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import { input, print } from "../shared/stdio.ts";
 import { trace, traced } from "../shared/trace.ts";
+import { clientBindAddress, isFromServer } from "./addresses.ts";
 
 const { host, port, recvSize, timeout, giveUp, log, signal } = start({
   path: "udp/client.ts",
   role: "client",
   summary: "UDP client: sends each line as a datagram and prints the reply.",
   datagrams: true,
-  bindAddressFor: address.clientBindAddress,
+  bindAddressFor: clientBindAddress,
   flags: {
     timeout: seconds(2, "how long to wait for each reply", 0.001),
     giveUp: wholeNumber(5, "piped input: stop after N lines in a row get no reply"),
   },
 });
 const server = { hostname: host, port, transport: "udp" } as const;
-const bindAddress = address.clientBindAddress(host); // 127.0.0.1 for a server on this machine
+const bindAddress = clientBindAddress(host); // 127.0.0.1 for a server on this machine
 /** One line's outcome: the reply (`cut` if longer than --recv-size), or why there is none. */
 type Outcome = { reply: Uint8Array; cut: boolean } | { unsent: string } | "lost" | "interrupted";
 // At a terminal, one line at a time, as in the post. Piped (beyond the post), up to 32 lines are
@@ -52,7 +53,7 @@ for await (const msg of input("->", signal)) {
 await shown.at(-1);
 
 // sock.close()  — each line's socket is closed in exchange(), once its reply is in or given up on
-const noReply = `got no reply from ${address.formatHostPort(host, port)} within ${timeout} s`;
+const noReply = `got no reply from ${formatHostPort(host, port)} within ${timeout} s`;
 if (signal.aborted) {
   if (count.answered < count.lines) {
     log.error(`interrupted: ${count.answered} of ${count.lines} line(s) answered`);
@@ -88,13 +89,13 @@ async function exchange(msg: Uint8Array): Promise<Outcome> {
     for (let received; (received = await sock.receive(buffer).catch(untilClosed));) {
       const [recvMsg, addr] = received;
       const cut = recvMsg.length > recvSize;
-      if (address.isFromServer(addr, host, port)) {
+      if (isFromServer(addr, host, port)) {
         return { reply: recvMsg.subarray(0, recvSize), cut };
       }
-      log.warn(`ignored a datagram from ${address.formatAddress(addr)}`);
+      log.warn(`ignored a datagram from ${formatAddress(addr)}`);
     }
     const why = signal.aborted ? ": Ctrl-C ended the wait" : ` within ${timeout} s`;
-    trace({ call: "recvfrom", local: address.formatAddress(sock.addr), note: `no reply${why}` });
+    trace({ call: "recvfrom", local: formatAddress(sock.addr), note: `no reply${why}` });
     return signal.aborted ? "interrupted" : "lost";
   } catch (error) {
     if (!isTooLongForDatagram(error)) throw error;

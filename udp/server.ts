@@ -11,12 +11,13 @@
  * @module
  */
 // import socket
-import { announceListening, formatAddress, replyAddresses } from "../shared/address.ts";
+import { announceListening, formatAddress } from "../shared/address.ts";
 import { upperCaseInPlace } from "../shared/codec.ts";
 import { describePeerError, untilClosed } from "../shared/errors.ts";
 import { probability } from "../shared/flags.ts";
 import { start } from "../shared/start.ts";
 import { trace, traced } from "../shared/trace.ts";
+import { replyAddresses } from "./addresses.ts";
 
 const { host, port, recvSize, drop, duplicate, log, signal } = start({
   path: "udp/server.ts",
