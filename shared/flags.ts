@@ -42,16 +42,11 @@ export function seconds(byDefault: number, help: string, min = 0): Flag<number> 
 
 /** A whole number from 1 up. */
 export const wholeNumber = (byDefault: number, help: string): Flag<number> =>
-  number(byDefault, help, "N", { min: 1, whole: true, mustBe: "a whole number of at least 1" });
+  number(byDefault, help, "N", whole(1));
 
 /** How many bytes one receive may take (a datagram longer is cut), up to 64 KiB, by default. */
 export const bytesPerReceive = (help: string): Flag<number> =>
-  number(RECV_SIZE, help, "BYTES", {
-    min: 1,
-    max: RECV_SIZE,
-    whole: true,
-    mustBe: `a whole number from 1 to ${RECV_SIZE}`,
-  });
+  number(RECV_SIZE, help, "BYTES", whole(1, RECV_SIZE));
 
 /** A probability from 0 to 1. */
 export const probability = (help: string): Flag<number> =>
@@ -60,6 +55,12 @@ export const probability = (help: string): Flag<number> =>
 function number(byDefault: number, help: string, arg: string, rule: Rule): Flag<number> {
   return { default: byDefault, help: `${help} (default ${byDefault})`, arg, rule };
 }
+const whole = (min: number, max?: number): Rule => ({
+  min,
+  max,
+  whole: true,
+  mustBe: max ? `a whole number from ${min} to ${max}` : `a whole number of at least ${min}`,
+});
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
@@ -71,13 +72,12 @@ export type ScriptFlags<F extends Flags> =
 
 /** `flags` amid the ones every script takes, in `--help` order. */
 export function withCommon<F extends Flags>(role: Role, flags: F): ScriptFlags<F> {
-  const [server, min] = [role === "server", role === "server" ? 0 : 1];
+  const server = role === "server";
   const host = `${server ? "address to bind" : "server address"} (default ${HOST}; ::1 for IPv6)`;
   const port = server ? "port to bind, 0 for any free port" : "server port";
-  const mustBe = `a whole number from ${min} to 65535`;
   return {
     host: { default: HOST, help: host, arg: "ADDRESS" },
-    port: number(PORT, port, "PORT", { min, max: 65535, whole: true, mustBe }),
+    port: number(PORT, port, "PORT", whole(server ? 0 : 1, 65535)),
     recvSize: bytesPerReceive("the most bytes one receive takes: the post's recv(1024)"),
     ...flags,
     trace: toggle("print every socket call on stderr, named as in the tutorial"),
@@ -145,14 +145,8 @@ const isFlagLike = (text: string, rule?: Rule) =>
   text.startsWith("-") && !(rule && /^-[\d.]/.test(text));
 
 /** An IPv6 address as Deno writes a peer's (`0:0:0:0:0:0:0:1` is `::1`); any other host as is. */
-function canonicalHost(host: string): string {
-  if (!host.includes(":")) return host;
-  try {
-    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
-  } catch {
-    return host; // not an address: Deno says so when it is used
-  }
-}
+const canonicalHost = (host: string) =>
+  URL.canParse(`http://[${host}]/`) ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host;
 
 /** `--help`'s list of `flags`, a line each: the flag (and its value's name), then what it does. */
 export function listFlags(flags: Flags): string[] {

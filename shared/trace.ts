@@ -12,14 +12,10 @@ import { formatAddress } from "./address.ts";
 import { charLength } from "./codec.ts";
 import { paint, writeStderrLine } from "./log.ts";
 
-/**
- * What an event reports: a socket call in the post's words; `drop` and `duplicate`, a UDP reply
- * the server loses or sends twice on purpose (`--drop`, `--duplicate`); `hold`, the start of a
- * character that a TCP read cut off, kept for the next; `input` and `print`, the post's `input()`
- * and `print()`; `log`, a log line (in `note`).
- */
+/** What an event reports: a socket call in the post's words; a reply dropped or sent twice on
+ * purpose; `hold`, a character's start a TCP read cut off; `input()`, `print()`; a log line. */
 export type Call = typeof CALLS[number];
-/** Every `Call`, in the order of the post: UDP, then TCP, then the script's own. */
+/** Every `Call`: UDP's, TCP's, then the script's own. */
 export const CALLS = [
   ...["socket+bind", "recvfrom", "sendto", "drop", "duplicate"],
   ...["bind+listen", "accept", "connect", "recv", "hold", "send", "shutdown", "close"],
@@ -95,28 +91,21 @@ export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.Tcp
   return sock;
 }
 
-/**
- * Reports the first of `close()` and `[Symbol.dispose]()` (a close that ignores a closed socket),
- * and the first `closeWrite()`, which a TCP server may call twice: both end the socket only once.
- */
-function reportEnds(sock: Closable, event: TraceEvent, shutdown?: TraceEvent) {
-  let [open, writing] = [true, true];
-  const [close, dispose] = [sock.close.bind(sock), sock[Symbol.dispose]?.bind(sock)];
-  const closing = () => {
-    if (open) trace(event);
-    open = false;
-  };
-  sock.close = () => (closing(), close());
-  if (dispose) sock[Symbol.dispose] = () => (closing(), dispose());
-  if (!shutdown || !sock.closeWrite) return;
-  const closeWrite = sock.closeWrite.bind(sock);
-  sock.closeWrite = () => {
-    if (writing) trace(shutdown);
-    writing = false;
-    return closeWrite();
-  };
+/** Reports the first of the calls `names` on `sock`: a socket ends once, however it is closed. */
+function reportOnce(sock: object, names: (string | symbol)[], event: TraceEvent) {
+  const methods = sock as Record<string | symbol, (() => unknown) | undefined>;
+  let reported = false;
+  for (const name of names) {
+    const call = methods[name]?.bind(sock);
+    methods[name] = call && (() => {
+      if (!reported) trace(event);
+      reported = true;
+      return call();
+    });
+  }
 }
-type Closable = { close(): void; [Symbol.dispose]?(): void; closeWrite?(): Promise<void> };
+// close() and [Symbol.dispose](), which is close() that skips a closed socket
+const CLOSES = ["close", Symbol.dispose];
 
 function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number) {
   const receive = sock.receive.bind(sock);
@@ -124,19 +113,14 @@ function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number
   trace({ call: "socket+bind", local, deno: "Deno.listenDatagram" });
   sock.receive = async (buffer) => {
     const [bytes, from] = await receive(buffer);
-    const [peer, longer] = [formatAddress(from), bytes.length > recvSize];
-    const taken = bytes.subarray(0, recvSize);
-    const note = longer ? `(longer: cut to ${recvSize} B)` : undefined;
-    trace({
+    const event: TraceEvent = {
       call: "recvfrom",
       local,
-      peer,
+      peer: formatAddress(from),
       direction: "in",
-      bytes: taken,
-      longer,
-      note,
-      deno: "receive",
-    });
+    };
+    if (bytes.length > recvSize) Object.assign(event, { longer: true, note: "(longer: cut)" });
+    trace({ ...event, bytes: bytes.subarray(0, recvSize), deno: "receive" });
     return [bytes, from];
   };
   sock.send = async (bytes, to) => {
@@ -145,14 +129,14 @@ function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number
     trace({ call: "sendto", local, peer, direction: "out", bytes, deno: "send" });
     return sent;
   };
-  reportEnds(sock, { call: "close", local, deno: "close" });
+  reportOnce(sock, CLOSES, { call: "close", local, deno: "close" });
 }
 
 function traceListener(listener: Deno.TcpListener, local: string) {
   const accept = listener.accept.bind(listener);
   trace({ call: "bind+listen", local, deno: "Deno.listen" });
   listener.accept = async () => traceConnection(await accept(), "accept", "listener.accept");
-  reportEnds(listener, { call: "close", local, deno: "close" });
+  reportOnce(listener, CLOSES, { call: "close", local, deno: "close" });
 }
 
 function traceConnection(con: Deno.TcpConn, call: "connect" | "accept", deno: string) {
@@ -176,9 +160,9 @@ function traceConnection(con: Deno.TcpConn, call: "connect" | "accept", deno: st
     sent += written.length;
     return written.length;
   };
-  const note = "(SHUT_WR: nothing more to send)";
-  const shutdown: TraceEvent = { call: "shutdown", ...ends, note, deno: "closeWrite" };
-  reportEnds(con, { call: "close", ...ends, deno: "close" }, shutdown);
+  const note = "(SHUT_WR: nothing more to send)"; // a server may call it twice: reported once
+  reportOnce(con, ["closeWrite"], { call: "shutdown", ...ends, note, deno: "closeWrite" });
+  reportOnce(con, CLOSES, { call: "close", ...ends, deno: "close" });
   return con;
 }
 
