@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { once } from "node:events";
 import {
   bytesPerReceive,
   listFlags,
@@ -90,6 +91,7 @@ export async function runDemo(args: string[]): Promise<number> {
   const { code } = await client.process.status;
   await outputEnds(Promise.all([fed, shown]), client.script);
   screen.clearPrompt(); // the client's "->" (and a "^C") went with it
+  await connectionsClosed(server);
   await stop(server, "SIGTERM");
   order.finish();
   signals.remove();
@@ -149,6 +151,10 @@ type Child = {
   port?: string;
   /** Its events after the bind event, passed on to the order. */
   forwarded?: Promise<unknown>;
+  /** TCP connections it has accepted and not closed yet, as its events say. */
+  open: number;
+  /** Where `forward` says that an event came ("event"). */
+  seen: EventTarget;
 };
 
 /**
@@ -169,7 +175,7 @@ function spawn(deno: string, script: string, args: string[], inheritStdin = fals
   const events = (async function* () {
     for await (const line of textLines(process.stderr)) yield parseEvent(line, side);
   })();
-  return { script, side, process, events };
+  return { script, side, process, events, open: 0, seen: new EventTarget() };
 }
 
 /** The server on port 0, and the port its bind event names (none if it did not start). */
@@ -198,7 +204,10 @@ async function forward(
   wanted: (event: DemoEvent) => boolean = () => false,
 ): Promise<DemoEvent | undefined> {
   for (let next; !(next = await child.events.next()).done;) {
+    const { call, conn } = next.value;
+    child.open += call === "accept" ? 1 : call === "close" && conn ? -1 : 0;
     order.push(next.value);
+    child.seen.dispatchEvent(new Event("event"));
     if (wanted(next.value)) return next.value;
   }
   order.ended(child.side);
@@ -236,11 +245,12 @@ async function typeLines(
       : 0;
   const writer = stdin.getWriter();
   try {
-    const typed = values.atOnce ? [lines.join("\n")] : lines; // at once: in one write
+    // At once: in one write, then the end of input once every line is answered, as one by one.
+    const typed = values.atOnce ? [lines.join("\n")] : lines;
     let answered = 0;
     for (const [i, line] of typed.entries()) {
       await writer.write(encoder.encode(line + "\n"));
-      while (!values.atOnce && answered <= i) {
+      while (answered < (values.atOnce ? lines.length : i + 1)) {
         const reply = await forward(client, order, (event) => replies(event) > 0);
         if (!reply) return; // the client has exited: its status says why
         answered += replies(reply);
@@ -283,6 +293,17 @@ function stopOnSignals(client: Child, server: Child): { remove(): void } {
       timers.forEach(clearTimeout);
     },
   };
+}
+
+/**
+ * Waits, a second at most, until the server has closed the connections it accepted: it does once
+ * it reads the client's FIN, which may come after the client has exited.
+ */
+async function connectionsClosed(server: Child): Promise<void> {
+  const limit = AbortSignal.timeout(1_000);
+  while (server.open > 0 && !limit.aborted) {
+    await once(server.seen, "event", { signal: limit }).catch(() => {});
+  }
 }
 
 /** Sends `signal`, and SIGKILL if the child is still there after a bound; waits for its end. */

@@ -84,8 +84,7 @@ async function sendLines(): Promise<"answered" | "timeout" | "stopped" | "unsent
       for await (const msg of stdio.input("->", stop)) {
         //   sock.send(msg.encode())  — with "\n" after it: where the line ends
         await send(withNewline(msg));
-        //   (printReplies prints the reply; the next line waits until it is in)
-        const waited = await allAnswered();
+        const waited = await allAnswered(); //   (printReplies prints the reply: wait for it)
         if (waited !== "answered") return waited;
       }
     } else {
