@@ -31,6 +31,10 @@ const { host, port, recvSize, timeout, lineByLine, log, signal } = start({
   },
 });
 
+let linesSent = 0; // counted by send() alone
+let repliesIn = 0; // counted by printReplies() alone: a reply is in at its "\n"
+const readSome = new EventTarget(); // printReplies() says "read" here after each read
+
 // sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 // sock.connect(('127.0.0.1', 5005))  — one call in Deno; it fails if no server listens there
 const sock = traced(
@@ -41,10 +45,6 @@ const sock = traced(
 );
 sock.setNoDelay(true); // a typed line goes out at once, not held back to fill a packet
 signal.addEventListener("abort", () => sock[Symbol.dispose]()); // sock.close(): the waits end
-
-let linesSent = 0; // counted by send() alone
-let repliesIn = 0; // counted by printReplies() alone: a reply is in at its "\n"
-const readSome = new EventTarget(); // printReplies() says "read" here after each read
 // data = sock.recv(1024); print(data.decode())  — beside the sending below, not after it: a line
 // of any length never waits on its own reply, and a server that hangs up is seen at once.
 const replies = printReplies();
