@@ -7,9 +7,9 @@
  * every reply byte. Each workload is measured in rounds that alternate the servers (deno, bare,
  * floor, node, python, c, then the other way round), so a slow minute of the machine, or what
  * one server leaves behind for the next (sockets in TIME_WAIT), falls on all of them alike.
- * Prints a table of median ops/s with its spread, MB/s, p50/p99 latency, peak RSS and each
- * ratio against the bare loop, the floor, Node and C (taken within a round), and writes it to
- * bench/results.md. Then pipes short lines and mixed-length lines through our clients and
+ * Prints a table of median ops/s with its spread, MB/s, p50/p99 latency, peak RSS and its ratio
+ * to the bare loop's, and each ops/s ratio against the bare loop, the floor, Node and C (taken
+ * within a round), and writes it to bench/results.md. Then pipes short lines and mixed-length lines through our clients and
  * checks every output byte.
  *
  * Absolute numbers on shared machines are noise; the ratios, measured seconds apart on the
@@ -221,13 +221,13 @@ function spread(values: number[]): string {
   return `±${Math.round(deviation * 100)}%`;
 }
 
-/** The median of the per-round ratios, with their min–max when the rounds disagree. */
-function ratio(values: Rounds, bases: Rounds): string {
+/** The median of the per-round ratios of `field`, with their min–max when the rounds disagree. */
+function ratio(values: Rounds, bases: Rounds, field: keyof Result = "ops_per_s"): string {
   const ratios: number[] = [];
   values.forEach((value, round) => {
     const base = bases[round];
-    if (typeof value === "object" && typeof base === "object" && base.ops_per_s > 0) {
-      ratios.push(value.ops_per_s / base.ops_per_s);
+    if (typeof value === "object" && typeof base === "object" && base[field] > 0) {
+      ratios.push(value[field] / base[field]);
     }
   });
   if (ratios.length === 0) return "–";
@@ -251,7 +251,7 @@ function row(
   const failures = rounds.filter((round): round is string => typeof round === "string");
   const name = `| ${workload.name} | ${implementation} |`;
   if (results.length === 0) {
-    return `${name} ${[...new Set(failures)].join("; ")} |${" |".repeat(5 + REFERENCES.length)}`;
+    return `${name} ${[...new Set(failures)].join("; ")} |${" |".repeat(6 + REFERENCES.length)}`;
   }
   const of = (field: keyof Result) => median(results.map((result) => result[field]));
   const ops = results.map((result) => result.ops_per_s);
@@ -263,6 +263,7 @@ function row(
   return `${name} ${formatNumber(median(ops))} | ${spread(ops)} | ${of("mb_per_s").toFixed(1)} | ` +
     `${Math.round(of("p50_us"))} | ${Math.round(of("p99_us"))} | ` +
     `${Math.max(...results.map((result) => result.rssMiB)).toFixed(1)} | ` +
+    `${ratio(rounds, all.get("bare")!, "rssMiB")} | ` +
     REFERENCES.map(([reference]) => ratio(rounds, all.get(reference)!)).join(" | ") + " |" +
     (notes.length ? ` (${notes.join(", ")})` : "");
 }
@@ -271,9 +272,9 @@ async function main(): Promise<void> {
   await build();
   const started = new Date();
   const table: string[] = [
-    "| workload | server | ops/s | spread | MB/s | p50 µs | p99 µs | peak RSS MiB | " +
+    "| workload | server | ops/s | spread | MB/s | p50 µs | p99 µs | peak RSS MiB | RSS × bare | " +
     REFERENCES.map(([, title]) => title).join(" | ") + " |",
-    "| --- | --- |" + " ---: |".repeat(6 + REFERENCES.length),
+    "| --- | --- |" + " ---: |".repeat(7 + REFERENCES.length),
   ];
   for (const workload of WORKLOADS.filter(({ name }) => name.includes(only ?? ""))) {
     const all = new Map<Implementation, Rounds>(IMPLEMENTATIONS.map((each) => [each, []]));
@@ -302,7 +303,8 @@ async function main(): Promise<void> {
     `in turn, forwards and backwards (${IMPLEMENTATIONS.join(", ")}, then ` +
     `${IMPLEMENTATIONS.toReversed().slice(0, 2).join(", ")}, ...).`,
     "ops/s is the median of the rounds and spread the largest distance of a round from it;",
-    "MB/s (request bytes) and the latencies are medians too, RSS is the server's highest peak.",
+    "MB/s (request bytes) and the latencies are medians too, RSS is the server's highest peak",
+    "(the kernel's VmHWM of the server process itself) and RSS × bare its peak over bare's.",
     "Each ratio is taken within a round, seconds apart on the same machine, and given as the",
     "median with its min–max over the rounds. **A difference inside the spread is not a",
     "result.** Absolute numbers on shared machines are noise.",
