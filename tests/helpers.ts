@@ -174,6 +174,29 @@ export async function runScript(
   return { code: output.code, stdout: output.stdout, stderr: decode(output.stderr) };
 }
 
+/**
+ * Runs `deno task demo ARGS` to its end, with the task's permission (`--allow-run` for this
+ * deno, by its full path: deno may not be on PATH) and stdin from /dev/null; kills it if it
+ * outlives `limitMs`.
+ */
+export async function runDemo(
+  args: string[],
+  limitMs = RUN_LIMIT_MS,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", `--allow-run=${Deno.execPath()}`, "demo/main.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(killer);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
 /** One step of a terminal session: wait for text to show, type text, or pause for the test. */
 export type TerminalStep = { expect: string } | { type: string } | { pause: true };
 
