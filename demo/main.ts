@@ -221,13 +221,9 @@ async function forward(
  * and then to their end, the client's events go on to the order.
  */
 async function feed(client: Child, options: Options, order: Order): Promise<void> {
-  if (options.interactive) return void await forward(client, order);
-  const stdin = client.process.stdin;
-  if (options.lines.length > 0) await typeLines(client, stdin, options, order);
-  else {await Promise.all([
-      Deno.stdin.readable.pipeTo(stdin).catch(() => {}),
-      forward(client, order),
-    ]);}
+  if (options.lines.length > 0) await typeLines(client, client.process.stdin, options, order);
+  // Piped, the pipe ends with the client; it is not waited for, as our stdin may stay open.
+  else if (!options.interactive) Deno.stdin.readable.pipeTo(client.process.stdin).catch(() => {});
   await forward(client, order);
 }
 

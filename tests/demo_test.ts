@@ -163,7 +163,7 @@ test("demo --mermaid prints a valid sequenceDiagram, the same every run", async 
 });
 
 test("demo stops both children on SIGINT and exits with the client's 130", async () => {
-  const { code, stdout } = await demo(["tcp"], {
+  const { code, stdout, stderr } = await demo(["tcp"], {
     during: async (child, stderr) => {
       // Piped and idle, the client waits for its first line: once the server listens and the
       // client has connected (their trace lines say so), interrupt the demo alone (not its
@@ -175,6 +175,8 @@ test("demo stops both children on SIGINT and exits with the client's 130", async
   });
   assert.equal(code, 130);
   assert.match(stdout, /\| close$/m, "the server was stopped and drew its close");
+  // Its own stdin still open, the demo waited for its client's output alone, not for the pipe.
+  assert.doesNotMatch(stderr, /may still be running/);
 });
 
 const HAS_NODE = hasCommand("node");
