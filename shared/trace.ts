@@ -49,17 +49,8 @@ export function trace(event: TraceEvent): void {
   if (tracing.as === "text") return writeStderrLine(toLine(event, tracing.script));
   const time = performance.timeOrigin + performance.now();
   const { bytes, ...rest } = event;
-  const data = bytes && { size: bytes.length, data: base64(bytes) };
+  const data = bytes && { size: bytes.length, data: bytes.toBase64() };
   writeStderrLine(JSON.stringify({ time, script: tracing.script, ...rest, ...data }));
-}
-
-/** `bytes` in base64, as `Uint8Array.prototype.toBase64` (too new for Deno 2.1) writes it. */
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let at = 0; at < bytes.length; at += 8192) {
-    binary += String.fromCharCode(...bytes.subarray(at, at + 8192));
-  }
-  return btoa(binary);
 }
 
 /** A `--trace` line, at most 100 columns: `[script] call  where -> size "preview"  (deno call)`. */
