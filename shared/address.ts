@@ -8,10 +8,10 @@
  */
 import type { Log } from "./log.ts";
 
+/** A host as a URL or `--allow-net` writes it: an IPv6 address in brackets. */
+export const formatHost = (host: string): string => host.includes(":") ? `[${host}]` : host;
 /** `host:port`, with an IPv6 address in brackets. */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export const formatHostPort = (host: string, port: number): string => `${formatHost(host)}:${port}`;
 /** A socket's or a peer's address, as `formatHostPort` writes it. */
 export function formatAddress(address: Deno.Addr): string {
   const { hostname, port } = address as Deno.NetAddr;

@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import { formatHostPort } from "./address.ts";
+import { formatHost, formatHostPort } from "./address.ts";
 
 /** An error whose message says all there is to say: a script ends on it with that one line. */
 export class Failure extends Error {}
@@ -60,9 +60,8 @@ export function describeFailure(
 /** The `--allow-net` that `to` needs: hosts without their ports, IPv6 in brackets, or all. */
 function allowNet(to: Target, denied: string): string {
   if (to.replyTo === "any") return "--allow-net";
-  const ours = [to.host, to.bindHost, ...to.replyTo ?? []].filter((host) => host !== undefined);
-  const hosts = [...ours.map((host) => formatHostPort(host, 0)), denied];
-  return `--allow-net=${[...new Set(hosts.map((address) => address.replace(/:\d+$/, "")))]}`;
+  const ours = [to.host, to.bindHost ?? [], to.replyTo ?? []].flat().map(formatHost);
+  return `--allow-net=${[...new Set([...ours, denied.replace(/:\d+$/, "")])]}`;
 }
 
 /** One line for an error that ends one connection or datagram (of `bytes` bytes), not the server. */

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { formatHostPort } from "./address.ts";
+import { formatHost, formatHostPort } from "./address.ts";
 import { describeFailure, Failure, firstLine, type Target } from "./errors.ts";
 import { type Flags, parseFlags, type Role, toggle, usage } from "./flags.ts";
 import { createLog, type Log, paint, promptShown, writeStderrLine } from "./log.ts";
@@ -78,15 +78,13 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
     );
   }
   // The permissions Deno would ask for at the first socket call, and a UDP server's replies.
-  const needed = [formatHostPort(values.host, values.port)];
-  if (target.bindHost) needed.push(formatHostPort(target.bindHost, 0));
-  if (Array.isArray(target.replyTo)) {
-    needed.push(...target.replyTo.map((h) => formatHostPort(h, 0)));
-  }
-  const denied = needed.map((address) => address.replace(/:0$/, "")).find((host) => !granted(host));
+  const where = formatHostPort(values.host, values.port);
+  const replyTo = Array.isArray(target.replyTo) ? target.replyTo : [];
+  const others = [target.bindHost ?? [], replyTo].flat().map(formatHost);
+  const denied = [where.replace(/:0$/, ""), ...others].find((host) => !granted(host));
   if (denied) fail(new Deno.errors.NotCapable(`Requires net access to "${denied}"`));
   if (target.replyTo === "any" && !granted()) {
-    fail(new Deno.errors.NotCapable(`Requires net access to "${needed[0]}"`));
+    fail(new Deno.errors.NotCapable(`Requires net access to "${where}"`));
   }
   const stop = new AbortController();
   for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
@@ -107,8 +105,7 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
 
 /** Whether the network is allowed, for `host` (a host or address, with or without a port). */
 function granted(host?: string): boolean {
-  const descriptor = host === undefined ? { name: "net" as const } : { name: "net" as const, host };
-  return Deno.permissions.querySync(descriptor).state === "granted";
+  return Deno.permissions.querySync({ name: "net", host }).state === "granted";
 }
 
 /** The `--help` line on `--allow-net` for another address than the default. */
