@@ -104,14 +104,9 @@ function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number
   trace({ call: "socket+bind", local, deno: "Deno.listenDatagram" });
   sock.receive = async (buffer) => {
     const [bytes, from] = await receive(buffer);
-    const event: TraceEvent = {
-      call: "recvfrom",
-      local,
-      peer: formatAddress(from),
-      direction: "in",
-    };
-    if (bytes.length > recvSize) Object.assign(event, { longer: true, note: "(longer: cut)" });
-    trace({ ...event, bytes: bytes.subarray(0, recvSize), deno: "receive" });
+    const event = { call: "recvfrom", local, peer: formatAddress(from), direction: "in" } as const;
+    const cut = bytes.length > recvSize ? { longer: true, note: "(longer: cut)" } : {};
+    trace({ ...event, ...cut, bytes: bytes.subarray(0, recvSize), deno: "receive" });
     return [bytes, from];
   };
   sock.send = async (bytes, to) => {
