@@ -55,12 +55,10 @@ export const probability = (help: string): Flag<number> =>
 function number(byDefault: number, help: string, arg: string, rule: Rule): Flag<number> {
   return { default: byDefault, help: `${help} (default ${byDefault})`, arg, rule };
 }
-const whole = (min: number, max?: number): Rule => ({
-  min,
-  max,
-  whole: true,
-  mustBe: max ? `a whole number from ${min} to ${max}` : `a whole number of at least ${min}`,
-});
+function whole(min: number, max?: number): Rule {
+  const mustBe = max ? `a whole number from ${min} to ${max}` : `a whole number of at least ${min}`;
+  return { min, max, whole: true, mustBe };
+}
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 

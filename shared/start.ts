@@ -70,12 +70,10 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   addEventListener("unhandledrejection", (event) => (event.preventDefault(), fail(event.reason)));
   addEventListener("error", (event) => (event.preventDefault(), fail(event.error)));
   if (spec.datagrams && typeof Deno.listenDatagram !== "function") {
-    fail(
-      new Failure(
-        "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
-          "deno.json turns it on, but not with --no-config or when the script is run from a URL)",
-      ),
-    );
+    const unstable =
+      "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
+      "deno.json turns it on, but not with --no-config or when the script is run from a URL)";
+    fail(new Failure(unstable));
   }
   // The permissions Deno would ask for at the first socket call, and a UDP server's replies.
   const where = formatHostPort(values.host, values.port);

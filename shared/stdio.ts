@@ -84,9 +84,8 @@ function writeStdout(bytes: Uint8Array): void {
     for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0); // no one left to tell
-    throw new Failure(`cannot write standard output: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const message = `cannot write standard output: ${(error as Error).message}`;
+    throw new Failure(message, { cause: error });
   }
 }
 
