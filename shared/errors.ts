@@ -86,10 +86,7 @@ export const isPeerGone = (error: unknown): boolean =>
 export const isClosedSocket = (error: unknown): boolean =>
   error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 
-/**
- * For `.catch` on a call that waits on a socket: the error of a socket closed under it (by
- * Ctrl-C, a timeout) becomes `undefined`, the end of the wait; any other is thrown again.
- */
+/** For `.catch` on a socket's wait: `undefined` if the socket was closed under it, else a throw. */
 export function untilClosed(error: unknown): undefined {
   if (!isClosedSocket(error)) throw error;
 }

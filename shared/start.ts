@@ -55,11 +55,9 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   if (values.trace || values.traceJson) startTracing(name, values.traceJson ? "json" : "text");
   const asEvent = values.traceJson ? (note: string) => trace({ call: "log", note }) : undefined;
   const log = createLog(name, values.quiet, asEvent);
-  const target: Target = {
-    ...values,
-    bindHost: spec.bindAddressFor?.(values.host),
-    replyTo: spec.repliesFor?.(values.host),
-  };
+  const bindHost = spec.bindAddressFor?.(values.host);
+  const replyTo = spec.repliesFor?.(values.host);
+  const target: Target = { ...values, bindHost, replyTo };
   // What a script does not handle itself ends it here, in a line that says what to do.
   const fail = (error: unknown): never => {
     const known = describeFailure(error, target, spec.path, Deno.args);
@@ -77,11 +75,10 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   }
   // The permissions Deno would ask for at the first socket call, and a UDP server's replies.
   const where = formatHostPort(values.host, values.port);
-  const replyTo = Array.isArray(target.replyTo) ? target.replyTo : [];
-  const others = [target.bindHost ?? [], replyTo].flat().map(formatHost);
+  const others = [bindHost ?? [], Array.isArray(replyTo) ? replyTo : []].flat().map(formatHost);
   const denied = [where.replace(/:0$/, ""), ...others].find((host) => !granted(host));
   if (denied) fail(new Deno.errors.NotCapable(`Requires net access to "${denied}"`));
-  if (target.replyTo === "any" && !granted()) {
+  if (replyTo === "any" && !granted()) {
     fail(new Deno.errors.NotCapable(`Requires net access to "${where}"`));
   }
   const stop = new AbortController();
