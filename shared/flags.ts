@@ -155,24 +155,3 @@ export function listFlags(flags: Flags): string[] {
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`);
 }
-
-/** The `--help` text of a script; `allowNet` says what other hosts need in `--allow-net`. */
-export function usage(
-  script: { path: string; role: Role; summary: string; flags: Flags },
-  allowNet: string,
-): string {
-  return [
-    script.summary,
-    "",
-    `usage: deno run --allow-net=${HOST} ${script.path} [options]`,
-    `       (for --host ::1: '--allow-net=[::1]'; ${allowNet})`,
-    "",
-    ...listFlags(withCommon(script.role, script.flags)),
-    "",
-    script.role === "server"
-      ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0. It exits 1 when it cannot\n" +
-        "start (the port is in use, no network permission), 2 for a bad flag."
-      : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
-        "2 for a bad flag, 130 after Ctrl-C, 143 after SIGTERM.",
-  ].join("\n");
-}

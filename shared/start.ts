@@ -14,7 +14,7 @@
  */
 import { formatHost, formatHostPort } from "./address.ts";
 import { describeFailure, Failure, firstLine, type Target } from "./errors.ts";
-import { type Flags, parseFlags, type Role, toggle, usage } from "./flags.ts";
+import { type Flags, listFlags, parseFlags, type Role, toggle, withCommon } from "./flags.ts";
 import { createLog, type Log, paint, promptShown, writeStderrLine } from "./log.ts";
 import { startTracing, trace } from "./trace.ts";
 
@@ -49,7 +49,7 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
     Deno.exit(2);
   }
   if (values.help) {
-    console.log(usage({ ...spec, flags }, allowNetHelp(spec)));
+    console.log(usage({ ...spec, flags }));
     Deno.exit(0);
   }
   if (values.trace || values.traceJson) startTracing(name, values.traceJson ? "json" : "text");
@@ -103,12 +103,26 @@ function granted(host?: string): boolean {
   return Deno.permissions.querySync({ name: "net", host }).state === "granted";
 }
 
-/** The `--help` line on `--allow-net` for another address than the default. */
-function allowNetHelp(spec: ScriptSpec<Flags>): string {
-  if (spec.repliesFor) {
-    return "for localhost: --allow-net=localhost,127.0.0.1,[::1];\n" +
-      "       for another address: --allow-net, as its replies go to any client's address";
-  }
+/** The `--help` text of `spec`: its flags amid the common ones, the permissions, its exit status. */
+function usage(spec: ScriptSpec<Flags>): string {
+  const flags = withCommon(spec.role, spec.flags);
   const bind = spec.bindAddressFor ? `,${spec.bindAddressFor("192.0.2.1")}` : "";
-  return `for another host: --allow-net=HOST${bind}`;
+  const allowNet = spec.repliesFor
+    ? "for localhost: --allow-net=localhost,127.0.0.1,[::1];\n" +
+      "       for another address: --allow-net, as its replies go to any client's address"
+    : `for another host: --allow-net=HOST${bind}`;
+  return [
+    spec.summary,
+    "",
+    `usage: deno run --allow-net=${flags.host.default} ${spec.path} [options]`,
+    `       (for --host ::1: '--allow-net=[::1]'; ${allowNet})`,
+    "",
+    ...listFlags(flags),
+    "",
+    spec.role === "server"
+      ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0. It exits 1 when it cannot\n" +
+        "start (the port is in use, no network permission), 2 for a bad flag."
+      : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
+        "2 for a bad flag, 130 after Ctrl-C, 143 after SIGTERM.",
+  ].join("\n");
 }
