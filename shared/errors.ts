@@ -20,15 +20,10 @@ export class Failure extends Error {}
 export type Target = { host: string; port: number; bindHost?: string; replyTo?: string[] | "any" };
 
 /**
- * One line for an error that ends the script at `path`; a permission hint repeats its `args`.
- * Undefined for an error no script expects: a bug, whose stack trace should follow.
+ * One line for an error that ends the script of `command` (its path and args, which a permission
+ * hint repeats). Undefined for an error no script expects: a bug, whose stack trace should follow.
  */
-export function describeFailure(
-  error: unknown,
-  to: Target,
-  path: string,
-  args: string[],
-): string | undefined {
+export function describeFailure(error: unknown, to: Target, command: string[]): string | undefined {
   const where = formatHostPort(to.host, to.port);
   if (error instanceof Failure) return error.message;
   if (error instanceof Deno.errors.AddrInUse) {
@@ -42,9 +37,9 @@ export function describeFailure(
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const denied = error.message.match(/net access to "([^"]+)"/)?.[1] ?? where;
-    const command = ["deno", "run", allowNet(to, denied), path, ...args];
+    const hint = ["deno", "run", allowNet(to, denied), ...command];
     // Quoted where a shell would read a character of its own, like the brackets of [::1].
-    const quoted = command.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
+    const quoted = hint.map((arg) => /^[\w.,:=/@%+-]+$/.test(arg) ? arg : `'${arg}'`);
     const replies = to.replyTo === "any" ? " (its replies go to any client's address)" : "";
     return `no network permission for ${denied}${replies}: run it as ${quoted.join(" ")}`;
   }

@@ -60,7 +60,7 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   const target: Target = { ...values, bindHost, replyTo };
   // What a script does not handle itself ends it here, in a line that says what to do.
   const fail = (error: unknown): never => {
-    const known = describeFailure(error, target, spec.path, Deno.args);
+    const known = describeFailure(error, target, [spec.path, ...Deno.args]);
     log.error(known ?? firstLine(error));
     if (!known) writeStderrLine(paint("dim", (error as Error)?.stack ?? String(error))); // a bug
     Deno.exit(1);
