@@ -35,9 +35,7 @@ function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0
 }
 
 /** Upper-cases a whole message into a new array; `bytes` is left as it was. */
-export function upperCase(bytes: Uint8Array): Uint8Array {
-  return upperCaseInPlace(bytes.slice());
-}
+export const upperCase = (bytes: Uint8Array): Uint8Array => upperCaseInPlace(bytes.slice());
 
 /** Upper-cases a byte stream that arrives in chunks, such as a TCP connection. */
 export interface UpperCaseStream {

@@ -103,9 +103,9 @@ export function parseCommandLine<F extends Flags>(
   positionals = false,
 ): { values: Values<F>; positionals: string[] } {
   const values: Record<string, unknown> = {};
-  for (const name in flags) values[name] = flags[name].default;
   const options: ParseArgsOptionsConfig = {};
   for (const name in flags) {
+    values[name] = flags[name].default;
     options[kebab(name)] = { type: flags[name].arg ? "string" : "boolean" };
     if (name === "help") options.help.short = "h";
   }

@@ -99,9 +99,8 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
 }
 
 /** Whether the network is allowed, for `host` (a host or address, with or without a port). */
-function granted(host?: string): boolean {
-  return Deno.permissions.querySync({ name: "net", host }).state === "granted";
-}
+const granted = (host?: string): boolean =>
+  Deno.permissions.querySync({ name: "net", host }).state === "granted";
 
 /** The `--help` text of `spec`: its flags amid the common ones, the permissions, its exit status. */
 function usage(spec: ScriptSpec<Flags>): string {

@@ -95,8 +95,7 @@ function reportOnce(sock: object, names: (string | symbol)[], event: TraceEvent)
     });
   }
 }
-// close() and [Symbol.dispose](), which is close() that skips a closed socket
-const CLOSES = ["close", Symbol.dispose];
+const CLOSES = ["close", Symbol.dispose]; // Symbol.dispose: a close() that skips a closed socket
 
 function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number) {
   const receive = sock.receive.bind(sock);
