@@ -2,13 +2,15 @@
  * The codec all four scripts share: UTF-8 bytes in, upper-cased UTF-8 bytes out, as Python's
  * `data.decode("utf-8", "surrogateescape").upper().encode(...)` gives them: `ß` becomes `SS`, and
  * bytes that are not UTF-8 pass unchanged, where the tutorial's `data.decode()` raises.
+ * @example
+ * ```ts
+ * upperCase(new TextEncoder().encode("straße")); // the bytes of "STRASSE"
+ * ```
  * @module
  */
 
-/**
- * Upper-cases a whole message in the caller's buffer (where a datagram or a read landed): returns
- * `bytes`, a part of it if it shrank (`ı` → `I`), a new array if it grew (`ß` → `SS`).
- */
+/** Upper-cases a whole message in the caller's buffer (where a datagram or a read landed): returns
+ * `bytes`, a part of it if it shrank (`ı` → `I`), a new array if it grew (`ß` → `SS`). */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   let i = 0;
   // Short ASCII, the common message, in the plainest loop there is; from 512 bytes on, V8's
@@ -72,10 +74,8 @@ export function upperCaseStream(): UpperCaseStream {
 
 const EMPTY = new Uint8Array(0);
 
-/**
- * The length of the UTF-8 character at `i` by the rules of Python's strict decoder, 1 to 4; 0
- * when no character starts there, -1 when `bytes` ends inside one that later bytes could complete.
- */
+/** The length of the UTF-8 character at `i` by the rules of Python's strict decoder, 1 to 4; 0 when
+ * no character starts there, -1 when `bytes` ends inside one that later bytes could complete. */
 export function charLength(bytes: Uint8Array, i: number): number {
   const lead = bytes[i];
   if (lead < 0xc2 || lead > 0xf4) return lead < 0x80 ? 1 : 0; // ASCII, or no character's start

@@ -1,6 +1,5 @@
 /**
  * Errors as one line a user can act on, told apart by their `Deno.errors` class.
- *
  * @example
  * ```ts
  * import { describePeerError } from "./errors.ts";
@@ -13,16 +12,12 @@ import { formatHost, formatHostPort } from "./address.ts";
 /** An error whose message says all there is to say: a script ends on it with that one line. */
 export class Failure extends Error {}
 
-/**
- * What a script was to reach or bind; for a UDP client, the address it binds itself; for a UDP
- * server, where its replies go: the loopback addresses, or `"any"` address.
- */
+/** What a script was to reach or bind; for a UDP client, the address it binds itself; for a UDP
+ * server, where its replies go: the loopback addresses, or `"any"` address. */
 export type Target = { host: string; port: number; bindHost?: string; replyTo?: string[] | "any" };
 
-/**
- * One line for an error that ends the script of `command` (its path and args, which a permission
- * hint repeats). Undefined for an error no script expects: a bug, whose stack trace should follow.
- */
+/** One line for an error that ends the script of `command` (its path and args, which a permission
+ * hint repeats); undefined for one no script expects, a bug: its stack trace should follow. */
 export function describeFailure(error: unknown, to: Target, command: string[]): string | undefined {
   const where = formatHostPort(to.host, to.port);
   if (error instanceof Failure) return error.message;

@@ -3,7 +3,6 @@
  * of it the set every script takes, `--host`, `--port`, `--trace`, `--trace-json` and `--help`,
  * around the flags each script declares where it starts (`parseFlags`). A caller gets exactly
  * its flags back, typed; a bad one is refused in a sentence that says what to change.
- *
  * @example
  * ```ts
  * import { parseFlags, seconds } from "./flags.ts";
@@ -93,10 +92,8 @@ export function parseFlags<F extends Flags>(
   return parseCommandLine(withCommon(role, flags), args).values;
 }
 
-/**
- * `args` read by `flags`: each flag's value (its default unless given) and, where `positionals`
- * allows them, the other words in order; throws a `UsageError` naming the first bad one.
- */
+/** `args` read by `flags`: each flag's value (its default unless given) and, where `positionals`
+ * allows them, the other words in order; throws a `UsageError` naming the first bad one. */
 export function parseCommandLine<F extends Flags>(
   flags: F,
   args: string[],

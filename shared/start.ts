@@ -4,7 +4,6 @@
  * aborts, on which a script runs the tutorial's unreachable `close()` and so comes to its end.
  * A failure the script does not handle (the port in use, a refused connection) ends it with one
  * line on stderr and status 1; one that no script expects, a bug, with its stack trace after it.
- *
  * @example
  * ```ts
  * import { start } from "./start.ts";
@@ -102,7 +101,7 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
 const granted = (host?: string): boolean =>
   Deno.permissions.querySync({ name: "net", host }).state === "granted";
 
-/** The `--help` text of `spec`: its flags amid the common ones, the permissions, its exit status. */
+/** The `--help` text of `spec`: its flags amid the common ones, permissions and exit statuses. */
 function usage(spec: ScriptSpec<Flags>): string {
   const flags = withCommon(spec.role, spec.flags);
   const bind = spec.bindAddressFor ? `,${spec.bindAddressFor("192.0.2.1")}` : "";

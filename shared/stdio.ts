@@ -89,10 +89,8 @@ function writeStdout(bytes: Uint8Array): void {
   }
 }
 
-/**
- * Turns each `\r\n` of a stream of chunks into `\n`, as `input()` does. `atLineStart` is false
- * when the bytes so far end inside a line, which the caller then ends, as `input()` would.
- */
+/** Turns each `\r\n` of a stream of chunks into `\n`, as `input()` does. `atLineStart` is false
+ * when the bytes so far end inside a line, which the caller then ends, as `input()` would. */
 export function lineEndingFilter(): { push(chunk: Uint8Array): Uint8Array; atLineStart: boolean } {
   let heldCR = false; // a chunk ended with "\r": is it part of a "\r\n"?
   const filter = {

@@ -67,10 +67,8 @@ export function toLine(event: TraceEvent, name: string): string {
   return paint(direction === "in" ? "cyan" : direction === "out" ? "green" : "dim", text);
 }
 
-/**
- * `sock`, untouched when tracing is off (free on the hot path); else its calls also report. A
- * datagram socket's receive is reported as `recvfrom(recvSize)` takes it: a longer one, cut.
- */
+/** `sock`, untouched when tracing is off (free on the hot path); else its calls also report. A
+ * datagram socket's receive is reported as `recvfrom(recvSize)` takes it: a longer one, cut. */
 export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(
   sock: S,
   recvSize = Infinity,
