@@ -39,38 +39,33 @@ function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0
 /** Upper-cases a whole message into a new array; `bytes` is left as it was. */
 export const upperCase = (bytes: Uint8Array): Uint8Array => upperCaseInPlace(bytes.slice());
 
-/** Upper-cases a byte stream that arrives in chunks, such as a TCP connection. */
-export interface UpperCaseStream {
+/** Upper-cases a byte stream that arrives in chunks, such as a TCP connection: its output,
+ * concatenated, equals `upperCase` of the whole input. */
+export class UpperCaseStream {
+  #held = EMPTY;
   /** `upperCaseInPlace` for a chunk; a character cut off at its end is held for the next. */
-  upperCaseInPlace(chunk: Uint8Array): Uint8Array;
+  upperCaseInPlace(chunk: Uint8Array): Uint8Array {
+    const input = this.#held.length ? concat([this.#held, chunk]) : chunk; // split character (rare)
+    let lead = input.length - 1; // the last character's first byte: back over 10xxxxxx bytes
+    while (lead > 0 && lead > input.length - 4 && (input[lead] & 0xc0) === 0x80) lead--;
+    const complete = lead >= 0 && charLength(input, lead) === -1 ? lead : input.length;
+    this.#held = complete === input.length ? EMPTY : input.slice(complete); // chunk is reused
+    return upperCaseInPlace(input.subarray(0, complete));
+  }
   /** Releases the held bytes unchanged: the stream ended inside a character. */
-  flush(): Uint8Array;
+  flush(): Uint8Array {
+    const released = this.#held;
+    this.#held = EMPTY;
+    return released;
+  }
   /** The bytes held for the next chunk: the start of a character cut off at the last one's end. */
-  readonly held: Uint8Array;
+  get held(): Uint8Array {
+    return this.#held;
+  }
 }
 
-/** Starts a stream whose output, concatenated, equals `upperCase` of the whole input. */
-export function upperCaseStream(): UpperCaseStream {
-  let held = EMPTY;
-  return {
-    upperCaseInPlace(chunk) {
-      const input = held.length ? concat([held, chunk]) : chunk; // one character across two (rare)
-      let lead = input.length - 1; // the last character's first byte: back over 10xxxxxx bytes
-      while (lead > 0 && lead > input.length - 4 && (input[lead] & 0xc0) === 0x80) lead--;
-      const complete = lead >= 0 && charLength(input, lead) === -1 ? lead : input.length;
-      held = complete === input.length ? EMPTY : input.slice(complete); // the caller reuses chunk
-      return upperCaseInPlace(input.subarray(0, complete));
-    },
-    flush() {
-      const released = held;
-      held = EMPTY;
-      return released;
-    },
-    get held() {
-      return held;
-    },
-  };
-}
+/** Starts an `UpperCaseStream`. */
+export const upperCaseStream = (): UpperCaseStream => new UpperCaseStream();
 
 const EMPTY = new Uint8Array(0);
 
