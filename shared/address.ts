@@ -18,9 +18,9 @@ export function formatAddress(address: Deno.Addr): string {
   return formatHostPort(hostname, port);
 }
 
-const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost|::ffff:127\.[\d.]+)$/i;
 /** True for a host of this machine's loopback: 127.0.0.0/8, ::1, localhost. */
-export const isLoopback = (host: string): boolean => LOOPBACK.test(host);
+export const isLoopback = (host: string): boolean =>
+  /^(127(\.\d{1,3}){3}|::1|localhost|::ffff:127\.[\d.]+)$/i.test(host);
 
 /** A server's first line (tests read its port from it), and a warning if others can reach it. */
 export function announceListening(protocol: "udp" | "tcp", address: Deno.Addr, log: Log): void {

@@ -32,8 +32,7 @@ export type ScriptSpec<F extends Flags> = {
 /** The flags' values, the log (`--quiet` silences its per-peer lines) and the Ctrl-C signal. */
 export type Started<F extends Flags> = ReturnType<typeof parseFlags<F>> & {
   log: Log;
-  /** Aborted by Ctrl-C (reason 130) or SIGTERM (143): the script then ends as it says. */
-  signal: AbortSignal;
+  signal: AbortSignal; // aborted by Ctrl-C (reason 130) or SIGTERM (143): then the script ends
 };
 
 /** Sets up the frame for `spec`; exits for `--help`, a bad flag or a missing `--allow-net`. */

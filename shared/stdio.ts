@@ -47,10 +47,8 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
   }
   if (stop?.aborted) return;
   // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first.
-  if (interactive) {
-    writeStdout(NEWLINE);
-    promptShown(false);
-  }
+  if (interactive) writeStdout(NEWLINE);
+  promptShown(false);
   if (endings.atLineStart) return;
   const last = concat(partial);
   trace({ call: "input", bytes: last });
