@@ -9,6 +9,10 @@
  * @module
  */
 
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM stays in the text
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
 /** Upper-cases a whole message in the caller's buffer (where a datagram or a read landed): returns
  * `bytes`, a part of it if it shrank (`ı` → `I`), a new array if it grew (`ß` → `SS`). */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
@@ -67,8 +71,6 @@ export class UpperCaseStream {
 /** Starts an `UpperCaseStream`. */
 export const upperCaseStream = (): UpperCaseStream => new UpperCaseStream();
 
-const EMPTY = new Uint8Array(0);
-
 /** The length of the UTF-8 character at `i` by the rules of Python's strict decoder, 1 to 4; 0 when
  * no character starts there, -1 when `bytes` ends inside one that later bytes could complete. */
 export function charLength(bytes: Uint8Array, i: number): number {
@@ -86,9 +88,6 @@ export function charLength(bytes: Uint8Array, i: number): number {
   }
   return length;
 }
-
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM stays in the text
-const encoder = new TextEncoder();
 
 /** Each run of characters upper-cased, and each byte between them that is not UTF-8 as it was. */
 function upperCaseAroundInvalid(bytes: Uint8Array): Uint8Array {

@@ -74,11 +74,9 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   // The permissions Deno would ask for at the first socket call, and a UDP server's replies.
   const where = formatHostPort(values.host, values.port);
   const others = [bindHost ?? [], Array.isArray(replyTo) ? replyTo : []].flat().map(formatHost);
-  const denied = [where.replace(/:0$/, ""), ...others].find((host) => !granted(host));
+  const denied = [where.replace(/:0$/, ""), ...others].find((host) => !granted(host)) ??
+    (replyTo === "any" && !granted() ? where : undefined); // replies to anyone: the whole network
   if (denied) fail(new Deno.errors.NotCapable(`Requires net access to "${denied}"`));
-  if (replyTo === "any" && !granted()) {
-    fail(new Deno.errors.NotCapable(`Requires net access to "${where}"`));
-  }
   const stop = new AbortController();
   for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     if (signal === "SIGTERM" && Deno.build.os === "windows") break; // Windows has no SIGTERM
