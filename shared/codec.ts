@@ -12,7 +12,6 @@
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM stays in the text
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
-
 /** Upper-cases a whole message in the caller's buffer (where a datagram or a read landed): returns
  * `bytes`, a part of it if it shrank (`ı` → `I`), a new array if it grew (`ß` → `SS`). */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
@@ -30,7 +29,6 @@ export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   if (text.includes("\ufffd")) return upperCaseAroundInvalid(bytes);
   return upperCaseText(bytes, text, i);
 }
-
 /** Upper-cases `bytes` from `from` on (UTF-8 that decodes to `text`), in place while it fits. */
 function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0): Uint8Array {
   const upper = text.toUpperCase();
@@ -39,10 +37,8 @@ function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0
   if (read === upper.length) return bytes.subarray(0, from + written);
   return concat([bytes.subarray(0, from), encoder.encode(upper)]); // it grew past its bytes
 }
-
 /** Upper-cases a whole message into a new array; `bytes` is left as it was. */
 export const upperCase = (bytes: Uint8Array): Uint8Array => upperCaseInPlace(bytes.slice());
-
 /** Upper-cases a byte stream that arrives in chunks, such as a TCP connection: its output,
  * concatenated, equals `upperCase` of the whole input. */
 export class UpperCaseStream {
@@ -67,10 +63,8 @@ export class UpperCaseStream {
     return this.#held;
   }
 }
-
 /** Starts an `UpperCaseStream`. */
 export const upperCaseStream = (): UpperCaseStream => new UpperCaseStream();
-
 /** The length of the UTF-8 character at `i` by the rules of Python's strict decoder, 1 to 4; 0 when
  * no character starts there, -1 when `bytes` ends inside one that later bytes could complete. */
 export function charLength(bytes: Uint8Array, i: number): number {
@@ -88,7 +82,6 @@ export function charLength(bytes: Uint8Array, i: number): number {
   }
   return length;
 }
-
 /** Each run of characters upper-cased, and each byte between them that is not UTF-8 as it was. */
 function upperCaseAroundInvalid(bytes: Uint8Array): Uint8Array {
   const parts = [];
@@ -111,7 +104,6 @@ function upperCaseAroundInvalid(bytes: Uint8Array): Uint8Array {
   }
   return parts.length ? concat([...parts, bytes.subarray(copied)]) : bytes;
 }
-
 /** One new array holding `parts` one after another. */
 export function concat(parts: Uint8Array[]): Uint8Array {
   const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));

@@ -16,7 +16,6 @@ import { describeFailure, Failure, firstLine, type Target } from "./errors.ts";
 import { type Flags, listFlags, parseFlags, type Role, toggle, withCommon } from "./flags.ts";
 import { createLog, type Log, paint, promptShown, writeStderrLine } from "./log.ts";
 import { startTracing, trace } from "./trace.ts";
-
 /** A script: `path` as a reader types it, the first line of its `--help` and what it needs. */
 export type ScriptSpec<F extends Flags> = {
   path: string;
@@ -28,13 +27,11 @@ export type ScriptSpec<F extends Flags> = {
   bindAddressFor?: (host: string) => string; // the address a UDP client binds to reach `host`
   repliesFor?: (host: string) => string[] | "any"; // where a UDP server bound to `host` answers
 };
-
 /** The flags' values, the log (`--quiet` silences its per-peer lines) and the Ctrl-C signal. */
 export type Started<F extends Flags> = ReturnType<typeof parseFlags<F>> & {
   log: Log;
   signal: AbortSignal; // aborted by Ctrl-C (reason 130) or SIGTERM (143): then the script ends
 };
-
 /** Sets up the frame for `spec`; exits for `--help`, a bad flag or a missing `--allow-net`. */
 export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   const name = spec.path.replace(/\.ts$/, "");
@@ -93,11 +90,9 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   }
   return { ...values, log, signal: stop.signal };
 }
-
 /** Whether the network is allowed, for `host` (a host or address, with or without a port). */
 const granted = (host?: string): boolean =>
   Deno.permissions.querySync({ name: "net", host }).state === "granted";
-
 /** The `--help` text of `spec`: its flags amid the common ones, permissions and exit statuses. */
 function usage(spec: ScriptSpec<Flags>): string {
   const flags = withCommon(spec.role, spec.flags);

@@ -11,7 +11,6 @@
 import { formatAddress } from "./address.ts";
 import { charLength } from "./codec.ts";
 import { paint, writeStderrLine } from "./log.ts";
-
 /** What an event reports: a socket call in the post's words; a reply dropped or sent twice on
  * purpose; `hold`, a character's start a TCP read cut off; `input()`, `print()`; a log line. */
 export type Call = typeof CALLS[number];
@@ -21,7 +20,6 @@ export const CALLS = [
   ...["bind+listen", "accept", "connect", "recv", "hold", "send", "shutdown", "close"],
   ...["input", "print", "log"],
 ] as const;
-
 /** One call, with where it happened and the bytes it moved. */
 export type TraceEvent = {
   call: Call;
@@ -42,7 +40,6 @@ let connections = 0; // TCP connections so far, to number them
 export function startTracing(name: string, as: "text" | "json"): void {
   tracing = { script: name, as };
 }
-
 /** Reports `event` as tracing is set: a line, a JSON object (`bytes` as base64 `data`), nothing. */
 export function trace(event: TraceEvent): void {
   if (!tracing) return; // first: the clients report every line they read and print
@@ -52,7 +49,6 @@ export function trace(event: TraceEvent): void {
   const data = bytes && { size: bytes.length, data: bytes.toBase64() };
   writeStderrLine(JSON.stringify({ time, script: tracing.script, ...rest, ...data }));
 }
-
 /** A `--trace` line, at most 100 columns: `[script] call  where -> size "preview"  (deno call)`. */
 export function toLine(event: TraceEvent, name: string): string {
   const { call, conn, peer, local, direction, bytes, note, deno } = event;
@@ -66,7 +62,6 @@ export function toLine(event: TraceEvent, name: string): string {
   const text = head + (bytes?.length ? ` ${preview(bytes, room)}` : "") + suffix;
   return paint(direction === "in" ? "cyan" : direction === "out" ? "green" : "dim", text);
 }
-
 /** `sock`, untouched when tracing is off (free on the hot path); else its calls also report. A
  * datagram socket's receive is reported as `recvfrom(recvSize)` takes it: a longer one, cut. */
 export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(
@@ -79,7 +74,6 @@ export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.Tcp
   else traceConnection(sock as Deno.TcpConn, "connect", "Deno.connect");
   return sock;
 }
-
 /** Reports the first of the calls `names` on `sock`: a socket ends once, however it is closed. */
 function reportOnce(sock: object, names: (string | symbol)[], event: TraceEvent) {
   const methods = sock as Record<string | symbol, (() => unknown) | undefined>;
@@ -152,7 +146,6 @@ function traceConnection(con: Deno.TcpConn, call: "connect" | "accept", deno: st
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM is a character here
 const ESCAPES: Record<string, string> = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 const hex = (byte: number) => `\\x${byte.toString(16).padStart(2, "0")}`;
-
 /** `bytes` quoted in at most `room` columns: text as is, `"`, `\` and controls escaped, bytes that
  * start no character (not UTF-8, or cut off by the read) as `\xff`, and `…` where it is cut. */
 export function preview(bytes: Uint8Array, room: number): string {
@@ -171,7 +164,6 @@ export function preview(bytes: Uint8Array, room: number): string {
   }
   return `"${text}"`;
 }
-
 /** Terminal columns of `text`: two for East Asian wide characters (Hangul, CJK, emoji), none for
  * combining marks, one for the rest (`…` included), as terminals draw them. */
 export function displayWidth(text: string): number {
