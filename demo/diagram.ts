@@ -50,9 +50,7 @@ export function parseEvent(line: string, side: Side): DemoEvent {
   const seen = Date.now();
   try {
     const { data, size: _, ...event } = JSON.parse(line);
-    const bytes = data === undefined
-      ? undefined
-      : Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const bytes = data === undefined ? undefined : Uint8Array.fromBase64(data);
     return { ...event, bytes, side, seen };
   } catch {
     return { call: "log", note: line, side, script: side, time: seen, seen };

@@ -7,21 +7,18 @@
  * @module
  */
 import type { Log } from "./log.ts";
-
+/** A host as a URL or `--allow-net` writes it: an IPv6 address in brackets. */
+export const formatHost = (host: string): string => host.includes(":") ? `[${host}]` : host;
 /** `host:port`, with an IPv6 address in brackets. */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export const formatHostPort = (host: string, port: number): string => `${formatHost(host)}:${port}`;
 /** A socket's or a peer's address, as `formatHostPort` writes it. */
 export function formatAddress(address: Deno.Addr): string {
   const { hostname, port } = address as Deno.NetAddr;
   return formatHostPort(hostname, port);
 }
-
-const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost|::ffff:127\.[\d.]+)$/i;
 /** True for a host of this machine's loopback: 127.0.0.0/8, ::1, localhost. */
-export const isLoopback = (host: string): boolean => LOOPBACK.test(host);
-
+export const isLoopback = (host: string): boolean =>
+  /^(127(\.\d{1,3}){3}|::1|localhost|::ffff:127\.[\d.]+)$/i.test(host);
 /** A server's first line (tests read its port from it), and a warning if others can reach it. */
 export function announceListening(protocol: "udp" | "tcp", address: Deno.Addr, log: Log): void {
   console.log(`listening on ${protocol}://${formatAddress(address)}`);

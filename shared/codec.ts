@@ -2,13 +2,18 @@
  * The codec all four scripts share: UTF-8 bytes in, upper-cased UTF-8 bytes out, as Python's
  * `data.decode("utf-8", "surrogateescape").upper().encode(...)` gives them: `ß` becomes `SS`, and
  * bytes that are not UTF-8 pass unchanged, where the tutorial's `data.decode()` raises.
+ * @example
+ * ```ts
+ * upperCase(new TextEncoder().encode("straße")); // the bytes of "STRASSE"
+ * ```
  * @module
  */
 
-/**
- * Upper-cases a whole message in the caller's buffer (where a datagram or a read landed): returns
- * `bytes`, a part of it if it shrank (`ı` → `I`), a new array if it grew (`ß` → `SS`).
- */
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM stays in the text
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+/** Upper-cases a whole message in the caller's buffer (where a datagram or a read landed): returns
+ * `bytes`, a part of it if it shrank (`ı` → `I`), a new array if it grew (`ß` → `SS`). */
 export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   let i = 0;
   // Short ASCII, the common message, in the plainest loop there is; from 512 bytes on, V8's
@@ -24,7 +29,6 @@ export function upperCaseInPlace(bytes: Uint8Array): Uint8Array {
   if (text.includes("\ufffd")) return upperCaseAroundInvalid(bytes);
   return upperCaseText(bytes, text, i);
 }
-
 /** Upper-cases `bytes` from `from` on (UTF-8 that decodes to `text`), in place while it fits. */
 function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0): Uint8Array {
   const upper = text.toUpperCase();
@@ -33,51 +37,36 @@ function upperCaseText(bytes: Uint8Array, text = decoder.decode(bytes), from = 0
   if (read === upper.length) return bytes.subarray(0, from + written);
   return concat([bytes.subarray(0, from), encoder.encode(upper)]); // it grew past its bytes
 }
-
 /** Upper-cases a whole message into a new array; `bytes` is left as it was. */
-export function upperCase(bytes: Uint8Array): Uint8Array {
-  return upperCaseInPlace(bytes.slice());
-}
-
-/** Upper-cases a byte stream that arrives in chunks, such as a TCP connection. */
-export interface UpperCaseStream {
+export const upperCase = (bytes: Uint8Array): Uint8Array => upperCaseInPlace(bytes.slice());
+/** Upper-cases a byte stream that arrives in chunks, such as a TCP connection: its output,
+ * concatenated, equals `upperCase` of the whole input. */
+export class UpperCaseStream {
+  #held = EMPTY;
   /** `upperCaseInPlace` for a chunk; a character cut off at its end is held for the next. */
-  upperCaseInPlace(chunk: Uint8Array): Uint8Array;
+  upperCaseInPlace(chunk: Uint8Array): Uint8Array {
+    const input = this.#held.length ? concat([this.#held, chunk]) : chunk; // split character (rare)
+    let lead = input.length - 1; // the last character's first byte: back over 10xxxxxx bytes
+    while (lead > 0 && lead > input.length - 4 && (input[lead] & 0xc0) === 0x80) lead--;
+    const complete = lead >= 0 && charLength(input, lead) === -1 ? lead : input.length;
+    this.#held = complete === input.length ? EMPTY : input.slice(complete); // chunk is reused
+    return upperCaseInPlace(input.subarray(0, complete));
+  }
   /** Releases the held bytes unchanged: the stream ended inside a character. */
-  flush(): Uint8Array;
+  flush(): Uint8Array {
+    const released = this.#held;
+    this.#held = EMPTY;
+    return released;
+  }
   /** The bytes held for the next chunk: the start of a character cut off at the last one's end. */
-  readonly held: Uint8Array;
+  get held(): Uint8Array {
+    return this.#held;
+  }
 }
-
-/** Starts a stream whose output, concatenated, equals `upperCase` of the whole input. */
-export function upperCaseStream(): UpperCaseStream {
-  let held = EMPTY;
-  return {
-    upperCaseInPlace(chunk) {
-      const input = held.length ? concat([held, chunk]) : chunk; // one character across two (rare)
-      let lead = input.length - 1; // the last character's first byte: back over 10xxxxxx bytes
-      while (lead > 0 && lead > input.length - 4 && (input[lead] & 0xc0) === 0x80) lead--;
-      const complete = lead >= 0 && charLength(input, lead) === -1 ? lead : input.length;
-      held = complete === input.length ? EMPTY : input.slice(complete); // the caller reuses chunk
-      return upperCaseInPlace(input.subarray(0, complete));
-    },
-    flush() {
-      const released = held;
-      held = EMPTY;
-      return released;
-    },
-    get held() {
-      return held;
-    },
-  };
-}
-
-const EMPTY = new Uint8Array(0);
-
-/**
- * The length of the UTF-8 character at `i` by the rules of Python's strict decoder, 1 to 4; 0
- * when no character starts there, -1 when `bytes` ends inside one that later bytes could complete.
- */
+/** Starts an `UpperCaseStream`. */
+export const upperCaseStream = (): UpperCaseStream => new UpperCaseStream();
+/** The length of the UTF-8 character at `i` by the rules of Python's strict decoder, 1 to 4; 0 when
+ * no character starts there, -1 when `bytes` ends inside one that later bytes could complete. */
 export function charLength(bytes: Uint8Array, i: number): number {
   const lead = bytes[i];
   if (lead < 0xc2 || lead > 0xf4) return lead < 0x80 ? 1 : 0; // ASCII, or no character's start
@@ -93,10 +82,6 @@ export function charLength(bytes: Uint8Array, i: number): number {
   }
   return length;
 }
-
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM stays in the text
-const encoder = new TextEncoder();
-
 /** Each run of characters upper-cased, and each byte between them that is not UTF-8 as it was. */
 function upperCaseAroundInvalid(bytes: Uint8Array): Uint8Array {
   const parts = [];
@@ -119,7 +104,6 @@ function upperCaseAroundInvalid(bytes: Uint8Array): Uint8Array {
   }
   return parts.length ? concat([...parts, bytes.subarray(copied)]) : bytes;
 }
-
 /** One new array holding `parts` one after another. */
 export function concat(parts: Uint8Array[]): Uint8Array {
   const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));

@@ -3,7 +3,6 @@
  * of it the set every script takes, `--host`, `--port`, `--trace`, `--trace-json` and `--help`,
  * around the flags each script declares where it starts (`parseFlags`). A caller gets exactly
  * its flags back, typed; a bad one is refused in a sentence that says what to change.
- *
  * @example
  * ```ts
  * import { parseFlags, seconds } from "./flags.ts";
@@ -16,10 +15,8 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 const [HOST, PORT] = ["127.0.0.1", 5005]; // the tutorial's ("127.0.0.1", 5005)
 /** 64 KiB: a receive holds the largest datagram (65,507 B on IPv4), and a TCP read as much. */
 const RECV_SIZE = 65_536;
-
 /** A bad flag or value: the script prints the message, points at `--help` and exits 2. */
 export class UsageError extends Error {}
-
 /** A flag: its default and `--help` line; one that takes a value names it there (`SEC`). */
 export type Flag<Value> = { default: Value; help: string; arg?: string; rule?: Rule };
 /** What a number must be: from `min` (up to `max`, if any), whole or not; `mustBe` in words. */
@@ -30,46 +27,36 @@ export type Flags = Record<string, Flag<number> | Flag<boolean> | Flag<string>>;
 export type Values<F extends Flags> = { [Name in keyof F]: F[Name]["default"] };
 /** Servers bind `--host` and `--port` (0: any free port); clients reach a server there. */
 export type Role = "server" | "client";
-
 /** A switch: off unless given. */
 export const toggle = (help: string): Flag<boolean> => ({ default: false, help });
-
 /** A number of seconds from `min` up to 2^31 − 1 ms, the longest a timer waits. */
 export function seconds(byDefault: number, help: string, min = 0): Flag<number> {
   const mustBe = `a number of seconds from ${min} to 2147483 (like 2 or 0.5)`;
   return number(byDefault, help, "SEC", { min, max: 2_147_483, mustBe });
 }
-
 /** A whole number from 1 up. */
 export const wholeNumber = (byDefault: number, help: string): Flag<number> =>
   number(byDefault, help, "N", whole(1));
-
 /** How many bytes one receive may take (a datagram longer is cut), up to 64 KiB, by default. */
 export const bytesPerReceive = (help: string): Flag<number> =>
   number(RECV_SIZE, help, "BYTES", whole(1, RECV_SIZE));
-
 /** A probability from 0 to 1. */
 export const probability = (help: string): Flag<number> =>
   number(0, help, "P", { min: 0, max: 1, mustBe: "a probability from 0 to 1" });
-
 function number(byDefault: number, help: string, arg: string, rule: Rule): Flag<number> {
   return { default: byDefault, help: `${help} (default ${byDefault})`, arg, rule };
 }
-const whole = (min: number, max?: number): Rule => ({
-  min,
-  max,
-  whole: true,
-  mustBe: max ? `a whole number from ${min} to ${max}` : `a whole number of at least ${min}`,
-});
+function whole(min: number, max?: number): Rule {
+  const mustBe = max ? `a whole number from ${min} to ${max}` : `a whole number of at least ${min}`;
+  return { min, max, whole: true, mustBe };
+}
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-
 /** A script's flags: its own amid the ones every script takes, in `--help` order. */
 export type ScriptFlags<F extends Flags> =
   & { host: Flag<string>; port: Flag<number>; recvSize: Flag<number> }
   & F
   & { trace: Flag<boolean>; traceJson: Flag<boolean>; help: Flag<boolean> };
-
 /** `flags` amid the ones every script takes, in `--help` order. */
 export function withCommon<F extends Flags>(role: Role, flags: F): ScriptFlags<F> {
   const server = role === "server";
@@ -85,7 +72,6 @@ export function withCommon<F extends Flags>(role: Role, flags: F): ScriptFlags<F
     help: toggle("show this help"),
   };
 }
-
 /** The flags in `args` for a script of `role`; throws a `UsageError` naming the first bad one. */
 export function parseFlags<F extends Flags>(
   role: Role,
@@ -94,20 +80,17 @@ export function parseFlags<F extends Flags>(
 ): Values<ScriptFlags<F>> {
   return parseCommandLine(withCommon(role, flags), args).values;
 }
-
-/**
- * `args` read by `flags`: each flag's value (its default unless given) and, where `positionals`
- * allows them, the other words in order; throws a `UsageError` naming the first bad one.
- */
+/** `args` read by `flags`: each flag's value (its default unless given) and, where `positionals`
+ * allows them, the other words in order; throws a `UsageError` naming the first bad one. */
 export function parseCommandLine<F extends Flags>(
   flags: F,
   args: string[],
   positionals = false,
 ): { values: Values<F>; positionals: string[] } {
   const values: Record<string, unknown> = {};
-  for (const name in flags) values[name] = flags[name].default;
   const options: ParseArgsOptionsConfig = {};
   for (const name in flags) {
+    values[name] = flags[name].default;
     options[kebab(name)] = { type: flags[name].arg ? "string" : "boolean" };
     if (name === "help") options.help.short = "h";
   }
@@ -139,15 +122,12 @@ export function parseCommandLine<F extends Flags>(
   }
   return { values: values as Values<F>, positionals: parsed.positionals };
 }
-
 /** True when `text`, the word after a flag, looks like the next flag; `-1` is a bad number. */
 const isFlagLike = (text: string, rule?: Rule) =>
   text.startsWith("-") && !(rule && /^-[\d.]/.test(text));
-
 /** An IPv6 address as Deno writes a peer's (`0:0:0:0:0:0:0:1` is `::1`); any other host as is. */
 const canonicalHost = (host: string) =>
   URL.canParse(`http://[${host}]/`) ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host;
-
 /** `--help`'s list of `flags`, a line each: the flag (and its value's name), then what it does. */
 export function listFlags(flags: Flags): string[] {
   const rows = Object.entries(flags).map(([name, flag]) => [
@@ -156,25 +136,4 @@ export function listFlags(flags: Flags): string[] {
   ]);
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`);
-}
-
-/** The `--help` text of a script; `allowNet` says what other hosts need in `--allow-net`. */
-export function usage(
-  script: { path: string; role: Role; summary: string; flags: Flags },
-  allowNet: string,
-): string {
-  return [
-    script.summary,
-    "",
-    `usage: deno run --allow-net=${HOST} ${script.path} [options]`,
-    `       (for --host ::1: '--allow-net=[::1]'; ${allowNet})`,
-    "",
-    ...listFlags(withCommon(script.role, script.flags)),
-    "",
-    script.role === "server"
-      ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0. It exits 1 when it cannot\n" +
-        "start (the port is in use, no network permission), 2 for a bad flag."
-      : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
-        "2 for a bad flag, 130 after Ctrl-C, 143 after SIGTERM.",
-  ].join("\n");
 }

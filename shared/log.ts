@@ -7,10 +7,8 @@
  * @module
  */
 import { styleText } from "node:util";
-
 /** Per-peer `info` and `warn` lines, silenced by `--quiet`; `notice` and `error` never are. */
 export type Log = Record<"info" | "warn" | "notice" | "error", (message: string) => void>;
-
 /** A log for `name`; `quiet` drops info and warn; `write`, if given, takes each line instead. */
 export function createLog(name: string, quiet = false, write?: (line: string) => void): Log {
   const prefix = paint("dim", `[${name}]`);
@@ -20,7 +18,6 @@ export function createLog(name: string, quiet = false, write?: (line: string) =>
   const log = { info: line, warn: notice, notice, error };
   return quiet ? { ...log, info() {}, warn() {} } : log;
 }
-
 /** `text` in a `node:util` style when stderr shows colour (a terminal, and no `NO_COLOR`). */
 export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text: string): string {
   // validateStream: false, or styleText would ask about stdout, not stderr.
@@ -29,14 +26,11 @@ export function paint(format: "dim" | "red" | "yellow" | "cyan" | "green", text:
 const stderrIsTerminal = Deno.stderr.isTerminal(); // asked once: a system call
 const colour = stderrIsTerminal && !Deno.noColor;
 const encoder = new TextEncoder();
-
 let midLine = false; // the terminal's last line ends in a prompt: a line for stderr goes below it
-
 /** Says whether a prompt (`->`) now waits at the end of the terminal's last line. */
 export function promptShown(shown: boolean): void {
   midLine = shown && stderrIsTerminal;
 }
-
 /** Writes a line to stderr; a closed stderr is ignored, as no reason to stop serving. */
 export function writeStderrLine(text: string): void {
   try {

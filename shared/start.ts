@@ -4,7 +4,6 @@
  * aborts, on which a script runs the tutorial's unreachable `close()` and so comes to its end.
  * A failure the script does not handle (the port in use, a refused connection) ends it with one
  * line on stderr and status 1; one that no script expects, a bug, with its stack trace after it.
- *
  * @example
  * ```ts
  * import { start } from "./start.ts";
@@ -12,12 +11,11 @@
  * ```
  * @module
  */
-import { formatHostPort } from "./address.ts";
+import { formatHost, formatHostPort } from "./address.ts";
 import { describeFailure, Failure, firstLine, type Target } from "./errors.ts";
-import { type Flags, parseFlags, type Role, toggle, usage } from "./flags.ts";
+import { type Flags, listFlags, parseFlags, type Role, toggle, withCommon } from "./flags.ts";
 import { createLog, type Log, paint, promptShown, writeStderrLine } from "./log.ts";
 import { startTracing, trace } from "./trace.ts";
-
 /** A script: `path` as a reader types it, the first line of its `--help` and what it needs. */
 export type ScriptSpec<F extends Flags> = {
   path: string;
@@ -29,14 +27,11 @@ export type ScriptSpec<F extends Flags> = {
   bindAddressFor?: (host: string) => string; // the address a UDP client binds to reach `host`
   repliesFor?: (host: string) => string[] | "any"; // where a UDP server bound to `host` answers
 };
-
 /** The flags' values, the log (`--quiet` silences its per-peer lines) and the Ctrl-C signal. */
 export type Started<F extends Flags> = ReturnType<typeof parseFlags<F>> & {
   log: Log;
-  /** Aborted by Ctrl-C (reason 130) or SIGTERM (143): the script then ends as it says. */
-  signal: AbortSignal;
+  signal: AbortSignal; // aborted by Ctrl-C (reason 130) or SIGTERM (143): then the script ends
 };
-
 /** Sets up the frame for `spec`; exits for `--help`, a bad flag or a missing `--allow-net`. */
 export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   const name = spec.path.replace(/\.ts$/, "");
@@ -49,20 +44,18 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
     Deno.exit(2);
   }
   if (values.help) {
-    console.log(usage({ ...spec, flags }, allowNetHelp(spec)));
+    console.log(usage({ ...spec, flags }));
     Deno.exit(0);
   }
   if (values.trace || values.traceJson) startTracing(name, values.traceJson ? "json" : "text");
   const asEvent = values.traceJson ? (note: string) => trace({ call: "log", note }) : undefined;
   const log = createLog(name, values.quiet, asEvent);
-  const target: Target = {
-    ...values,
-    bindHost: spec.bindAddressFor?.(values.host),
-    replyTo: spec.repliesFor?.(values.host),
-  };
+  const bindHost = spec.bindAddressFor?.(values.host);
+  const replyTo = spec.repliesFor?.(values.host);
+  const target: Target = { ...values, bindHost, replyTo };
   // What a script does not handle itself ends it here, in a line that says what to do.
   const fail = (error: unknown): never => {
-    const known = describeFailure(error, target, spec.path, Deno.args);
+    const known = describeFailure(error, target, [spec.path, ...Deno.args]);
     log.error(known ?? firstLine(error));
     if (!known) writeStderrLine(paint("dim", (error as Error)?.stack ?? String(error))); // a bug
     Deno.exit(1);
@@ -70,24 +63,17 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   addEventListener("unhandledrejection", (event) => (event.preventDefault(), fail(event.reason)));
   addEventListener("error", (event) => (event.preventDefault(), fail(event.error)));
   if (spec.datagrams && typeof Deno.listenDatagram !== "function") {
-    fail(
-      new Failure(
-        "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
-          "deno.json turns it on, but not with --no-config or when the script is run from a URL)",
-      ),
-    );
+    const unstable =
+      "Deno.listenDatagram is an unstable API: run with --unstable-net (the project's " +
+      "deno.json turns it on, but not with --no-config or when the script is run from a URL)";
+    fail(new Failure(unstable));
   }
   // The permissions Deno would ask for at the first socket call, and a UDP server's replies.
-  const needed = [formatHostPort(values.host, values.port)];
-  if (target.bindHost) needed.push(formatHostPort(target.bindHost, 0));
-  if (Array.isArray(target.replyTo)) {
-    needed.push(...target.replyTo.map((h) => formatHostPort(h, 0)));
-  }
-  const denied = needed.map((address) => address.replace(/:0$/, "")).find((host) => !granted(host));
+  const where = formatHostPort(values.host, values.port);
+  const others = [bindHost ?? [], Array.isArray(replyTo) ? replyTo : []].flat().map(formatHost);
+  const denied = [where.replace(/:0$/, ""), ...others].find((host) => !granted(host)) ??
+    (replyTo === "any" && !granted() ? where : undefined); // replies to anyone: the whole network
   if (denied) fail(new Deno.errors.NotCapable(`Requires net access to "${denied}"`));
-  if (target.replyTo === "any" && !granted()) {
-    fail(new Deno.errors.NotCapable(`Requires net access to "${needed[0]}"`));
-  }
   const stop = new AbortController();
   for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     if (signal === "SIGTERM" && Deno.build.os === "windows") break; // Windows has no SIGTERM
@@ -104,19 +90,29 @@ export function start<F extends Flags>(spec: ScriptSpec<F>): Started<F> {
   }
   return { ...values, log, signal: stop.signal };
 }
-
 /** Whether the network is allowed, for `host` (a host or address, with or without a port). */
-function granted(host?: string): boolean {
-  const descriptor = host === undefined ? { name: "net" as const } : { name: "net" as const, host };
-  return Deno.permissions.querySync(descriptor).state === "granted";
-}
-
-/** The `--help` line on `--allow-net` for another address than the default. */
-function allowNetHelp(spec: ScriptSpec<Flags>): string {
-  if (spec.repliesFor) {
-    return "for localhost: --allow-net=localhost,127.0.0.1,[::1];\n" +
-      "       for another address: --allow-net, as its replies go to any client's address";
-  }
+const granted = (host?: string): boolean =>
+  Deno.permissions.querySync({ name: "net", host }).state === "granted";
+/** The `--help` text of `spec`: its flags amid the common ones, permissions and exit statuses. */
+function usage(spec: ScriptSpec<Flags>): string {
+  const flags = withCommon(spec.role, spec.flags);
   const bind = spec.bindAddressFor ? `,${spec.bindAddressFor("192.0.2.1")}` : "";
-  return `for another host: --allow-net=HOST${bind}`;
+  const allowNet = spec.repliesFor
+    ? "for localhost: --allow-net=localhost,127.0.0.1,[::1];\n" +
+      "       for another address: --allow-net, as its replies go to any client's address"
+    : `for another host: --allow-net=HOST${bind}`;
+  return [
+    spec.summary,
+    "",
+    `usage: deno run --allow-net=${flags.host.default} ${spec.path} [options]`,
+    `       (for --host ::1: '--allow-net=[::1]'; ${allowNet})`,
+    "",
+    ...listFlags(flags),
+    "",
+    spec.role === "server"
+      ? "Ctrl-C or SIGTERM stops it: the socket is closed, exit status 0. It exits 1 when it cannot\n" +
+        "start (the port is in use, no network permission), 2 for a bad flag."
+      : "Exit status: 0 when every line was answered, 1 when not (one line on stderr says why),\n" +
+        "2 for a bad flag, 130 after Ctrl-C, 143 after SIGTERM.",
+  ].join("\n");
 }

@@ -16,7 +16,6 @@ import { trace } from "./trace.ts";
 const LF = 0x0a; // "\n"
 const CR = 0x0d; // "\r"
 const NEWLINE = Uint8Array.of(LF); // made once: print() ends every line with it
-
 /** Yields stdin's lines without `\n` or `\r\n`, like `input()`, until its end or `stop`. */
 export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator<Uint8Array> {
   const interactive = Deno.stdin.isTerminal();
@@ -47,16 +46,13 @@ export async function* input(prompt: string, stop?: AbortSignal): AsyncGenerator
   }
   if (stop?.aborted) return;
   // Ctrl-D leaves the cursor after the prompt or a half-typed line: end that line first.
-  if (interactive) {
-    writeStdout(NEWLINE);
-    promptShown(false);
-  }
+  if (interactive) writeStdout(NEWLINE);
+  promptShown(false);
   if (endings.atLineStart) return;
   const last = concat(partial);
   trace({ call: "input", bytes: last });
   yield last;
 }
-
 /** `Deno.stdin.read`, with a failure named as the standard input's; null when `stop` aborts. */
 export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise<number | null> {
   if (stop?.aborted) return null;
@@ -71,29 +67,23 @@ export async function readStdin(buffer: Uint8Array, stop?: AbortSignal): Promise
     stop?.removeEventListener("abort", onAbort); // one read, one listener: none left behind
   }
 }
-
 /** Writes `bytes` to stdout and then `end`, like Python's `print(data, end="\n")`. */
 export function print(bytes: Uint8Array, end: "\n" | "" = "\n"): void {
   trace({ call: "print", bytes });
   writeStdout(end ? concat([bytes, NEWLINE]) : bytes);
 }
-
 /** Writes all of `bytes`, synchronously: a write per line costs a third as much as an async one. */
 function writeStdout(bytes: Uint8Array): void {
   try {
     for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
   } catch (error) {
     if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0); // no one left to tell
-    throw new Failure(`cannot write standard output: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const message = `cannot write standard output: ${(error as Error).message}`;
+    throw new Failure(message, { cause: error });
   }
 }
-
-/**
- * Turns each `\r\n` of a stream of chunks into `\n`, as `input()` does. `atLineStart` is false
- * when the bytes so far end inside a line, which the caller then ends, as `input()` would.
- */
+/** Turns each `\r\n` of a stream of chunks into `\n`, as `input()` does. `atLineStart` is false
+ * when the bytes so far end inside a line, which the caller then ends, as `input()` would. */
 export function lineEndingFilter(): { push(chunk: Uint8Array): Uint8Array; atLineStart: boolean } {
   let heldCR = false; // a chunk ended with "\r": is it part of a "\r\n"?
   const filter = {

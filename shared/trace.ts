@@ -11,7 +11,6 @@
 import { formatAddress } from "./address.ts";
 import { charLength } from "./codec.ts";
 import { paint, writeStderrLine } from "./log.ts";
-
 /** What an event reports: a socket call in the post's words; a reply dropped or sent twice on
  * purpose; `hold`, a character's start a TCP read cut off; `input()`, `print()`; a log line. */
 export type Call = typeof CALLS[number];
@@ -21,7 +20,6 @@ export const CALLS = [
   ...["bind+listen", "accept", "connect", "recv", "hold", "send", "shutdown", "close"],
   ...["input", "print", "log"],
 ] as const;
-
 /** One call, with where it happened and the bytes it moved. */
 export type TraceEvent = {
   call: Call;
@@ -42,26 +40,15 @@ let connections = 0; // TCP connections so far, to number them
 export function startTracing(name: string, as: "text" | "json"): void {
   tracing = { script: name, as };
 }
-
 /** Reports `event` as tracing is set: a line, a JSON object (`bytes` as base64 `data`), nothing. */
 export function trace(event: TraceEvent): void {
   if (!tracing) return; // first: the clients report every line they read and print
   if (tracing.as === "text") return writeStderrLine(toLine(event, tracing.script));
   const time = performance.timeOrigin + performance.now();
   const { bytes, ...rest } = event;
-  const data = bytes && { size: bytes.length, data: base64(bytes) };
+  const data = bytes && { size: bytes.length, data: bytes.toBase64() };
   writeStderrLine(JSON.stringify({ time, script: tracing.script, ...rest, ...data }));
 }
-
-/** `bytes` in base64, as `Uint8Array.prototype.toBase64` (too new for Deno 2.1) writes it. */
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let at = 0; at < bytes.length; at += 8192) {
-    binary += String.fromCharCode(...bytes.subarray(at, at + 8192));
-  }
-  return btoa(binary);
-}
-
 /** A `--trace` line, at most 100 columns: `[script] call  where -> size "preview"  (deno call)`. */
 export function toLine(event: TraceEvent, name: string): string {
   const { call, conn, peer, local, direction, bytes, note, deno } = event;
@@ -75,11 +62,8 @@ export function toLine(event: TraceEvent, name: string): string {
   const text = head + (bytes?.length ? ` ${preview(bytes, room)}` : "") + suffix;
   return paint(direction === "in" ? "cyan" : direction === "out" ? "green" : "dim", text);
 }
-
-/**
- * `sock`, untouched when tracing is off (free on the hot path); else its calls also report. A
- * datagram socket's receive is reported as `recvfrom(recvSize)` takes it: a longer one, cut.
- */
+/** `sock`, untouched when tracing is off (free on the hot path); else its calls also report. A
+ * datagram socket's receive is reported as `recvfrom(recvSize)` takes it: a longer one, cut. */
 export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.TcpConn>(
   sock: S,
   recvSize = Infinity,
@@ -90,7 +74,6 @@ export function traced<S extends Deno.DatagramConn | Deno.TcpListener | Deno.Tcp
   else traceConnection(sock as Deno.TcpConn, "connect", "Deno.connect");
   return sock;
 }
-
 /** Reports the first of the calls `names` on `sock`: a socket ends once, however it is closed. */
 function reportOnce(sock: object, names: (string | symbol)[], event: TraceEvent) {
   const methods = sock as Record<string | symbol, (() => unknown) | undefined>;
@@ -104,8 +87,7 @@ function reportOnce(sock: object, names: (string | symbol)[], event: TraceEvent)
     });
   }
 }
-// close() and [Symbol.dispose](), which is close() that skips a closed socket
-const CLOSES = ["close", Symbol.dispose];
+const CLOSES = ["close", Symbol.dispose]; // Symbol.dispose: a close() that skips a closed socket
 
 function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number) {
   const receive = sock.receive.bind(sock);
@@ -113,14 +95,9 @@ function traceDatagrams(sock: Deno.DatagramConn, local: string, recvSize: number
   trace({ call: "socket+bind", local, deno: "Deno.listenDatagram" });
   sock.receive = async (buffer) => {
     const [bytes, from] = await receive(buffer);
-    const event: TraceEvent = {
-      call: "recvfrom",
-      local,
-      peer: formatAddress(from),
-      direction: "in",
-    };
-    if (bytes.length > recvSize) Object.assign(event, { longer: true, note: "(longer: cut)" });
-    trace({ ...event, bytes: bytes.subarray(0, recvSize), deno: "receive" });
+    const event = { call: "recvfrom", local, peer: formatAddress(from), direction: "in" } as const;
+    const cut = bytes.length > recvSize ? { longer: true, note: "(longer: cut)" } : {};
+    trace({ ...event, ...cut, bytes: bytes.subarray(0, recvSize), deno: "receive" });
     return [bytes, from];
   };
   sock.send = async (bytes, to) => {
@@ -169,7 +146,6 @@ function traceConnection(con: Deno.TcpConn, call: "connect" | "accept", deno: st
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a BOM is a character here
 const ESCAPES: Record<string, string> = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 const hex = (byte: number) => `\\x${byte.toString(16).padStart(2, "0")}`;
-
 /** `bytes` quoted in at most `room` columns: text as is, `"`, `\` and controls escaped, bytes that
  * start no character (not UTF-8, or cut off by the read) as `\xff`, and `…` where it is cut. */
 export function preview(bytes: Uint8Array, room: number): string {
@@ -188,7 +164,6 @@ export function preview(bytes: Uint8Array, room: number): string {
   }
   return `"${text}"`;
 }
-
 /** Terminal columns of `text`: two for East Asian wide characters (Hangul, CJK, emoji), none for
  * combining marks, one for the rest (`…` included), as terminals draw them. */
 export function displayWidth(text: string): number {

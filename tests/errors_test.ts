@@ -6,7 +6,7 @@ const target = { host: "127.0.0.1", port: 5005 };
 Deno.test("a reset names the server", () => {
   const reset = new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)");
   assert.equal(
-    describeFailure(reset, target, "tcp/client.ts", []),
+    describeFailure(reset, target, ["tcp/client.ts"]),
     "the server at 127.0.0.1:5005 reset the connection",
   );
 });
@@ -14,7 +14,7 @@ Deno.test("a reset names the server", () => {
 Deno.test("a permission hint quotes a bracketed address and keeps the user's flags", () => {
   const denied = new Deno.errors.NotCapable('Requires net access to "[::1]:5005"');
   assert.equal(
-    describeFailure(denied, { host: "::1", port: 5005 }, "udp/client.ts", ["--host", "::1"]),
+    describeFailure(denied, { host: "::1", port: 5005 }, ["udp/client.ts", "--host", "::1"]),
     "no network permission for [::1]:5005: run it as deno run '--allow-net=[::1]' " +
       "udp/client.ts --host ::1",
   );
@@ -29,7 +29,7 @@ Deno.test("a permission hint adds the address a UDP client binds, each host once
   const denied = new Deno.errors.NotCapable('Requires net access to "0.0.0.0:0"');
   const target = { host: "example.com", port: 7, bindHost: "0.0.0.0" };
   assert.equal(
-    describeFailure(denied, target, "udp/client.ts", ["--host", "example.com"]),
+    describeFailure(denied, target, ["udp/client.ts", "--host", "example.com"]),
     "no network permission for 0.0.0.0:0: run it as deno run --allow-net=example.com,0.0.0.0 " +
       "udp/client.ts --host example.com",
   );
