@@ -9,8 +9,8 @@ import {
   collectOutput,
   decode,
   encode,
+  HAS_IPV6_LOOPBACK,
   hasCommand,
-  MISSING_PERMISSIONS,
   ROOT,
   runDemo,
   runScript,
@@ -104,16 +104,7 @@ for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   );
 }
 
-function hasIpv6Loopback(): boolean {
-  if (MISSING_PERMISSIONS.length > 0) return true; // not asked: the test is skipped anyway
-  try {
-    Deno.listen({ hostname: "::1", port: 0 }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-const ipv6 = hasIpv6Loopback();
+const ipv6 = HAS_IPV6_LOOPBACK;
 if (!ipv6) console.warn("skipping the 0:0:0:0:0:0:0:1 test: this machine has no ::1");
 
 test("a client at --host 0:0:0:0:0:0:0:1 reaches the server at --host ::1", async () => {

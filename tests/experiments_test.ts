@@ -14,13 +14,13 @@ import {
   decode,
   encode,
   hasCommand,
+  onTerminal,
   randomSource,
   readBytes,
-  ROOT,
-  RUN_LIMIT_MS,
   runDemo,
   runScript,
   startServer,
+  type TerminalStep,
   test,
   udpSocket,
   WAIT_LIMIT_MS,
@@ -208,75 +208,9 @@ test("demo: the lifelines stay in their columns with Hangul and a label cut with
   for (const row of rest) assert.deepEqual(lifelines(row), columns, row);
 });
 
-/** How long a terminal session waits for each text, and for the end: 5 waits fit in RUN_LIMIT_MS. */
-const STEP_LIMIT_S = RUN_LIMIT_MS / 1000 / 6;
-
-/** A step of a session on a terminal of a given width: wait for text, type text, or resize. */
-type SizedStep = { expect: string } | { type: string } | { resize: number };
-
-/**
- * Python's pty, `columns` wide from the start (TIOCSWINSZ in the child before it runs
- * `command`); a `resize` step sets the width on the master, and the kernel sends SIGWINCH.
- * Resolves with the status, the screen (`\r\n` as `\n`) and what it showed at each `type` step.
- */
-async function onSizedTerminal(command: string[], columns: number, steps: SizedStep[]) {
-  const driver = `
-import fcntl, json, os, pty, select, struct, sys, termios, time
-steps, columns = json.loads(sys.argv[1]), int(sys.argv[2])
-size = lambda columns: struct.pack("HHHH", 24, columns, 0, 0)
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, size(columns))
-    os.execve(sys.argv[3], sys.argv[3:], dict(os.environ, NO_COLOR="1"))
-out, seen, typed = b"", 0, []
-def read_until(marker, limit):
-    global out, seen
-    end = time.time() + limit
-    while out.find(marker, seen) == -1 and time.time() < end:
-        if not select.select([fd], [], [], max(0, end - time.time()))[0]:
-            break  # nothing more came in time: the test's assertions tell
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # the program closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    found = out.find(marker, seen)
-    if found != -1:
-        seen = found + len(marker)
-for step in steps:
-    if "expect" in step:
-        read_until(step["expect"].encode(), ${STEP_LIMIT_S})
-    elif "type" in step:
-        typed.append(len(out))
-        os.write(fd, step["type"].encode())
-    else:
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, size(step["resize"]))
-read_until(b"\\0never\\0", ${STEP_LIMIT_S})
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.stderr.write(json.dumps(typed))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-  const python = new Deno.Command("python3", {
-    args: ["-c", driver, JSON.stringify(steps), `${columns}`, ...command],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const killer = setTimeout(() => python.kill("SIGKILL"), RUN_LIMIT_MS);
-  const { code, stdout, stderr } = await python.output();
-  clearTimeout(killer);
-  const shown = (bytes: Uint8Array) => decode(bytes).replaceAll("\r\n", "\n");
-  const offsets: number[] = JSON.parse(decode(stderr) || "[]");
-  return {
-    code,
-    screen: shown(stdout),
-    shownBeforeTyping: offsets.map((offset) => shown(stdout.subarray(0, offset))),
-  };
-}
+/** `command` on a terminal `columns` wide from the start, doing `steps` (tests/helpers.ts). */
+const onSizedTerminal = (command: string[], columns: number, steps: TerminalStep[]) =>
+  onTerminal(command, [{ columns }, ...steps]);
 
 /** The demo as the task runs it, for a terminal: its command line. */
 const DEMO_COMMAND = [Deno.execPath(), "run", `--allow-run=${Deno.execPath()}`, "demo/main.ts"];

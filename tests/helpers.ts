@@ -197,8 +197,16 @@ export async function runDemo(
   return { code, stdout: decode(stdout), stderr: decode(stderr) };
 }
 
-/** One step of a terminal session: wait for text to show, type text, or pause for the test. */
-export type TerminalStep = { expect: string } | { type: string } | { pause: true };
+/**
+ * One step of a terminal session: wait for text to show, type text, pause for the test, or set
+ * the terminal's width (`columns` as the first step: from the start; `resize`: now).
+ */
+export type TerminalStep =
+  | { expect: string }
+  | { type: string }
+  | { pause: true }
+  | { columns: number }
+  | { resize: number };
 
 /** The steps that type each of `lines` at a prompt `->` of its own, as a user does. */
 export function atPrompts(lines: string[]): TerminalStep[] {
@@ -208,7 +216,8 @@ export function atPrompts(lines: string[]): TerminalStep[] {
 /**
  * Runs `command` (a program and its arguments) on a pseudo-terminal made by Python's pty module
  * (tests/fixtures/terminal.py), doing `steps`; `whilePaused` runs at a `{ pause: true }` step.
- * Resolves with the program's exit status and what the terminal showed, `\r\n` read as `\n`.
+ * Resolves with the program's exit status, what the terminal showed (`\r\n` read as `\n`) and
+ * what it had shown when each `type` step typed.
  */
 export async function onTerminal(
   command: string[],
@@ -218,14 +227,16 @@ export async function onTerminal(
     env?: Record<string, string>;
     whilePaused?: () => Promise<void>;
   } = {},
-): Promise<{ code: number; screen: string }> {
+): Promise<{ code: number; screen: string; shownBeforeTyping: string[] }> {
   const driver = `${ROOT}tests/fixtures/terminal.py`;
   const python = new Deno.Command("python3", {
     args: [driver, JSON.stringify(steps), JSON.stringify(env), ...command],
     cwd: ROOT,
     stdin: "piped",
     stdout: "piped",
+    stderr: "piped",
   }).spawn();
+  const typed = new Response(python.stderr).text();
   const killer = setTimeout(() => python.kill("SIGKILL"), RUN_LIMIT_MS);
   const output = collectOutput(python.stdout);
   const stdin = python.stdin.getWriter();
@@ -246,7 +257,14 @@ export async function onTerminal(
     throw new Error(`the terminal session hung for ${RUN_LIMIT_MS} ms:\n${output.text()}`);
   }
   const screen = output.text().replace(whilePaused ? "PAUSED\n" : "", "");
-  return { code, screen: screen.replaceAll("\r\n", "\n") };
+  const shown = (text: string) => text.replaceAll("\r\n", "\n");
+  const offsets: number[] = JSON.parse(await typed || "[]");
+  const bytes = encode(screen); // the offsets count bytes of what the terminal showed
+  return {
+    code,
+    screen: shown(screen),
+    shownBeforeTyping: offsets.map((offset) => shown(decode(bytes.subarray(0, offset)))),
+  };
 }
 
 /** A UDP socket of the test's own on 127.0.0.1; `using` closes it at the end of the block. */
@@ -545,3 +563,14 @@ export function hasCommand(name: string): boolean {
 export function randomSource(seed: number): (limit: number) => number {
   return (limit) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % limit;
 }
+
+/** Whether this machine has ::1 (true when the tests that need it are skipped anyway). */
+export const HAS_IPV6_LOOPBACK = (() => {
+  if (MISSING_PERMISSIONS.length > 0) return true; // not asked: the test is skipped anyway
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+})();

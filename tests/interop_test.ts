@@ -9,8 +9,8 @@ import {
   decode,
   encode,
   freePort,
+  HAS_IPV6_LOOPBACK,
   hasCommand,
-  MISSING_PERMISSIONS,
   randomSource,
   ROOT,
   RUN_LIMIT_MS,
@@ -214,17 +214,8 @@ testWith("socat", "socat", "socat talks to udp/server.ts", async () => {
   assert.equal(result.stdout, UPPER);
 });
 
-function hasIpv6Loopback(): boolean {
-  if (MISSING_PERMISSIONS.length > 0) return true; // not asked: the test is skipped anyway
-  try {
-    Deno.listen({ hostname: "::1", port: 0 }).close();
-    return true;
-  } catch {
-    console.warn("skipping the IPv6 tests: this machine has no ::1");
-    return false;
-  }
-}
-const ipv6 = hasIpv6Loopback();
+const ipv6 = HAS_IPV6_LOOPBACK;
+if (!ipv6) console.warn("skipping the IPv6 tests: this machine has no ::1");
 
 for (const kind of ["udp", "tcp"]) {
   test(`${kind}/server.ts and ${kind}/client.ts work over IPv6 with --host ::1`, async () => {
