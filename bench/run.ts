@@ -237,8 +237,9 @@ function ratio(values: Rounds, bases: Rounds): string {
 }
 
 /**
- * The highest peak RSS of the rounds. A round that ran slower (a busy machine) peaks lower, so
- * a ratio within a round says more about the machine than the server: the highest peaks compare.
+ * The highest peak RSS of the rounds. The bare loop's peak falls with the throughput its round
+ * reached (72 against 58 MiB at 50 × 1 KiB when a busy machine halved it) while ours does not:
+ * a ratio within a round would measure the machine. Its highest peak is its full-speed one.
  */
 function peakRss(rounds: Rounds): number {
   return Math.max(0, ...rounds.map((round) => typeof round === "object" ? round.rssMiB : 0));
@@ -314,9 +315,10 @@ async function main(): Promise<void> {
     "ops/s is the median of the rounds and spread the largest distance of a round from it;",
     "MB/s (request bytes) and the latencies are medians too, RSS is the server's highest peak",
     "(the kernel's VmHWM of the server process itself) and RSS × bare its ratio to bare's highest",
-    "peak (a slower round peaks lower). Each ops/s ratio is taken within a round, seconds apart on",
-    "the same machine, and given as the median with its min–max over the rounds. **A difference",
-    "inside the spread is not a result.** Absolute numbers on shared machines are noise.",
+    "peak (bare peaks lower in a slower round). Each ops/s ratio is taken within a round,",
+    "seconds apart on the same machine, and given as the median with its min–max over the",
+    "rounds. **A difference inside the spread is not a result.** Absolute numbers on shared",
+    "machines are noise.",
     ...(quick
       ? ["", "`--quick` cells are too short for any ratio here to mean much: it checks the run."]
       : []),
