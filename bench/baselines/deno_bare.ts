@@ -7,9 +7,9 @@
 // the floor of what upper-casing can cost; bare's ratio to it is what our codec costs.
 //
 // Every loop is written inline: read, upper-case, then write until all is out, in the serve loop
-// itself. A helper called per read (an async writeAll, a flip function) is machinery too: an async
-// writeAll alone made the floor about 0.8× of this (50 connections × 1 KiB, issue #24). bare is the
-// floor with the flip replaced by our codec's calls, and nothing else changed.
+// itself. A helper called per read (an async writeAll, a flip function) is machinery too: an
+// async writeAll alone made the floor about 0.8× of this (50 connections × 1 KiB, issue #24).
+// bare is the floor with the flip replaced by our codec's calls, and nothing else changed.
 //
 //   deno run --allow-net bench/baselines/deno_bare.ts tcp|udp PORT [floor]
 //   (from the project root, whose deno.json enables unstable net; elsewhere add --unstable-net)
