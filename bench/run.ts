@@ -303,8 +303,8 @@ async function main(): Promise<void> {
   console.log(piped.join("\n"));
   const machine = `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
     `node ${await versionOf("node")}, ${await versionOf("python3")}`;
-  // deno task bench hands its arguments to its last step only: name this step when it had some.
-  const command = Deno.args.length ? `bench/run.ts ${Deno.args.join(" ")}` : "deno task bench";
+  // deno task bench hands its arguments to its last step, this one: `deno task bench --rounds 5`.
+  const command = `deno task bench${Deno.args.length ? ` ${Deno.args.join(" ")}` : ""}`;
   const report = [
     "# Benchmark results",
     "",
