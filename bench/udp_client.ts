@@ -1,5 +1,6 @@
 /**
- * `deno task bench` part 2 (before bench/run.ts, the last, which takes the task's arguments): the piped UDP client against the post's own loop in Python
+ * `deno task bench` part 2 (bench/run.ts, the last, takes the task's arguments): the piped UDP
+ * client against the post's own loop in Python
  * (bench/baselines/udp_client.py: one socket, sendto, recvfrom, print), on the same 5,000 lines of
  * Korean and English, against our udp/server.ts. Ours opens a socket per line (so that a late or
  * doubled reply is never taken for a later line's) and keeps up to 32 lines in flight; the post's
