@@ -65,7 +65,7 @@ export async function runDemo(args: string[]): Promise<number> {
   const deno = denoToRun();
   if (!deno) return 1;
   const { protocol, values, interactive } = options;
-  const screen = createScreen(protocol, { mermaid: values.mermaid, interactive });
+  const screen = createScreen(protocol, { mermaid: values.mermaid });
   let dropped = 0; // replies the server dropped, as --drop asked
   const order = orderByCause((step) => {
     if (values.verbose) console.error(toLine(step.event, step.event.script));
@@ -86,7 +86,12 @@ export async function runDemo(args: string[]): Promise<number> {
   note(`${protocol}/client.ts: pid ${client.process.pid}`);
   const signals = stopOnSignals(client, server);
   const shown = interactive ? screen.showPrompts(client.process.stdout) : drain(client);
-  const fed = feed(client, options, order);
+  // A line the client read was typed with its Enter: the prompt's line ended, before any row.
+  const intake: Order = {
+    ...order,
+    push: (e) => (e.call === "input" && screen.typed(), order.push(e)),
+  };
+  const fed = feed(client, options, intake);
 
   const { code } = await client.process.status;
   await outputEnds(Promise.all([fed, shown]), client.script);
@@ -324,7 +329,8 @@ async function outputEnds(output: Promise<unknown>, script: string): Promise<voi
   if (await Promise.race([output, late]) === "late") {
     console.error(
       `error: ${script} may still be running: \`deno\` on PATH seems to be a wrapper that ` +
-        "starts deno as its child (npm's bin.cjs); put the deno binary itself first on PATH",
+        `starts deno as its child (npm's bin.cjs); put the binary itself first on PATH: ` +
+        `export PATH="${Deno.execPath().replace(/\/[^/]*$/, "")}:$PATH"`,
     );
   }
   clearTimeout(timer);

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { createScreen } from "./screen.ts";
- * const screen = createScreen("udp", { mermaid: true, interactive: false });
+ * const screen = createScreen("udp", { mermaid: true });
  * await screen.end("127.0.0.1:5005");
  * ```
  * @module
@@ -20,6 +20,8 @@ export type Screen = {
   draw(step: Step): void;
   /** Shows the client's `->` prompts (its stdout at a terminal) until it ends. */
   showPrompts(stdout: ReadableStream<Uint8Array>): Promise<void>;
+  /** The user typed a line and its Enter (echoed by the terminal): no prompt is showing now. */
+  typed(): void;
   /** Erases a prompt left on the last line. */
   clearPrompt(): void;
   /** Writes the Mermaid text if asked, once every row is out; `serverAddress` names the server. */
@@ -29,12 +31,20 @@ export type Screen = {
 /** A screen for `protocol`; rows are live unless `mermaid` goes to a file or a pipe. */
 export function createScreen(
   protocol: "udp" | "tcp",
-  { mermaid, interactive }: { mermaid: boolean; interactive: boolean },
+  { mermaid }: { mermaid: boolean },
 ): Screen {
   const terminal = Deno.stdout.isTerminal();
   const live = !mermaid || terminal;
   const steps: Step[] = [];
-  let prompting = false; // the client's "->" is the last thing on the screen
+  // The client's prompts and the lines typed at them, counted apart: they come down two pipes,
+  // its stdout and its trace, in either order. More prompts than lines: it waits at one.
+  let [prompts, lines] = [0, 0];
+  const waiting = () => prompts > lines;
+  let shown = false; // a "->" of ours is the last thing on the screen
+  const prompt = () => {
+    if (waiting() && !shown) write("->");
+    shown ||= waiting();
+  };
   let out = Promise.resolve();
   const write = (text: string) =>
     out = out.then(() => writeAll(encoder.encode(text))).catch(() => {});
@@ -47,16 +57,17 @@ export function createScreen(
       : { columns: 80 };
     layout = layoutFor(columns, protocol, colourful());
     if (columns < NARROWEST && !narrow && live) {
-      write(`(${columns} columns: the diagram needs ${NARROWEST}, so each row wraps)\n`);
+      write(`(${columns} columns: the rows need ${NARROWEST} and wrap)\n`);
     }
     narrow ||= columns < NARROWEST;
     if (live) write(renderHeader(layout).join("\n") + "\n");
   };
   fit();
   const resized = () => {
-    if (prompting) write("\r\x1b[K"); // the new header takes the prompt's place, then the prompt
+    if (shown) write("\r\x1b[K"); // the new header takes the prompt's place, then the prompt
+    shown = false;
     fit();
-    if (prompting) write("->");
+    prompt();
   };
   const resizable = terminal && live && Deno.build.os !== "windows";
   if (resizable) Deno.addSignalListener("SIGWINCH", resized);
@@ -65,27 +76,32 @@ export function createScreen(
     live,
     draw(step) {
       steps.push(step);
-      // The terminal echoed the typed line and its Enter: the prompt's line has ended.
-      if (step.event.call === "input" && interactive) prompting = false;
       if (!live) return;
       const rows = renderRow(step, layout).join("\n") + "\n";
-      write(prompting ? `\r\x1b[K${rows}->` : rows);
+      write(shown ? `\r\x1b[K${rows}` : rows); // in the prompt's place, which comes after
+      shown = false;
+      prompt();
     },
     async showPrompts(stdout) {
       for await (const text of stdout.pipeThrough(new TextDecoderStream())) {
         // Replies are drawn as `print`; only the prompt is shown as it is.
-        if (text.endsWith("->")) {
-          write("->");
-          prompting = true;
-        } else if (prompting && text.endsWith("\n")) {
-          write("\n");
-          prompting = false;
+        if (text.endsWith("->")) prompts++;
+        else if (text.endsWith("\n") && waiting()) { // Ctrl-D ended the prompt's line
+          lines = prompts;
+          if (shown) write("\n");
+          shown = false;
         }
+        prompt();
       }
     },
+    typed() {
+      lines++;
+      shown = false; // the terminal echoed the Enter: a new line
+      prompt();
+    },
     clearPrompt() {
-      if (prompting) write("\r\x1b[K");
-      prompting = false;
+      if (shown) write("\r\x1b[K");
+      shown = false;
     },
     async end(serverAddress) {
       if (resizable) Deno.removeSignalListener("SIGWINCH", resized);

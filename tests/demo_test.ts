@@ -217,7 +217,7 @@ child.on("exit", (code) => process.exit(code ?? 1));
       assert.match(decode(stdout), /Note over C: print #34;HELLO#34;/);
       assert.match(
         decode(stderr),
-        /error: udp\/server\.ts on port \d+ may still be running: `deno` on PATH seems to be a wrapper/,
+        /error: udp\/server\.ts on port \d+ may still be running: `deno` on PATH seems to be a wrapper.*: export PATH="\/.+:\$PATH"/,
       );
     } finally {
       clearTimeout(killer);
@@ -348,6 +348,32 @@ test("demo at a terminal: the prompt takes a typed line, Ctrl-D ends both", asyn
   assert.match(screen, /print "HELLO" \|/);
   assert.match(screen, /\| close$/m);
 }, noPty);
+
+test(
+  "demo at a terminal: each line's rows come between its prompts, none glued to a row",
+  async () => {
+    // The client's prompt (its stdout) and its trace (stderr) come down two pipes, in either order.
+    const steps = ["first", "second", "third"].flatMap((line) => [
+      { expect: "->" },
+      { type: `${line}\n` },
+      { expect: `print "${line.toUpperCase()}"` },
+    ]);
+    const { code, screen } = await onTerminal([Deno.execPath(), ...TASK, "udp"], [
+      ...steps,
+      { type: "\x04" },
+    ]);
+    assert.equal(code, 0, screen);
+    for (const line of ["first", "second", "third"]) {
+      assert.match(
+        screen,
+        new RegExp(`^->${line}$`, "m"),
+      );
+    }
+    // A prompt is erased (\r, then ESC [K) before a row takes its place: never a row after "->".
+    assert.doesNotMatch(screen, /^->[^\r\n]*\|/m, "a row drawn after the prompt on its line");
+  },
+  noPty,
+);
 
 test("demo at a terminal: Ctrl-C stops all three, exit 130", async () => {
   const { code, screen } = await typedIntoDemo(["tcp"], ["hello"], "\x03");
