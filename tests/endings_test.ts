@@ -120,6 +120,17 @@ test("a client at --host 0:0:0:0:0:0:0:1 reaches the server at --host ::1", asyn
   }
 }, !ipv6);
 
+test("a client at --host 0.0.0.0 (this machine) takes the server's reply from 127.0.0.1", async () => {
+  for (const kind of ["udp", "tcp"]) {
+    await using server = await startServer(`${kind}/server.ts`, ["--host", "0.0.0.0"]);
+    const args = ["--host", "0.0.0.0", "--port", `${server.port}`, "--timeout", "5"];
+    const result = await runScript(`${kind}/client.ts`, args, "this machine\n");
+    assert.doesNotMatch(result.stderr, /ignored a datagram/, kind);
+    assert.equal(decode(result.stdout), "THIS MACHINE\n", kind);
+    assert.equal(result.code, 0, `${kind}: ${result.stderr}`);
+  }
+});
+
 /** The `--allow-net` flag of a permission hint: `run it as deno run FLAG udp/server.ts ARGS`. */
 function hintedFlag(stderr: string, args: string[]): string {
   const lines = stderr.trimEnd().split("\n");

@@ -19,8 +19,12 @@ export function replyAddresses(host: string): string[] | "any" {
   return /^localhost$/i.test(host) ? ["127.0.0.1", "::1"] : [host];
 }
 
-/** True when `address` is the server at `host`:`port`; for a host name, the port alone decides. */
+/**
+ * True when `address` is the server at `host`:`port`. For a host name, or 0.0.0.0 and `::` (this
+ * machine, which answers from an address of its own), the port alone decides.
+ */
 export function isFromServer(address: Deno.Addr, host: string, port: number): boolean {
   const { hostname, port: from } = address as Deno.NetAddr;
-  return from === port && (hostname === host || !/:|^\d{1,3}(\.\d{1,3}){3}$/.test(host));
+  const named = !/:|^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host === "0.0.0.0" || host === "::";
+  return from === port && (hostname === host || named);
 }
