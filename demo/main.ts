@@ -89,7 +89,10 @@ export async function runDemo(args: string[]): Promise<number> {
   // A line the client read was typed with its Enter: the prompt's line ended, before any row.
   const intake: Order = {
     ...order,
-    push: (e) => (e.call === "input" && screen.typed(), order.push(e)),
+    push(event) {
+      if (event.call === "input") screen.typed();
+      order.push(event);
+    },
   };
   const fed = feed(client, options, intake);
 

@@ -52,9 +52,7 @@ export function createScreen(
   // narrower than the diagram can be.
   let [layout, narrow] = [layoutFor(80, protocol), false];
   const fit = () => {
-    const { columns } = terminal && Deno.consoleSize().columns
-      ? Deno.consoleSize()
-      : { columns: 80 };
+    const columns = (terminal && Deno.consoleSize().columns) || 80; // 0: a terminal of no size
     layout = layoutFor(columns, protocol, colourful());
     if (columns < NARROWEST && !narrow && live) {
       write(`(${columns} columns: the rows need ${NARROWEST} and wrap)\n`);
